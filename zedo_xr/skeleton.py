@@ -85,11 +85,15 @@ class Skeleton:
     def __post_init__(self) -> None:
         unknown_targets = set(self.to_h36m) - set(H36M_JOINTS)
         if unknown_targets:
-            raise ValueError(f"{self.name}: unknown H36M joints in mapping: {sorted(unknown_targets)}")
+            raise ValueError(
+                f"{self.name}: unknown H36M joints in mapping: {sorted(unknown_targets)}"
+            )
         sources = {s for recipe in self.to_h36m.values() for s in recipe}
         unknown_sources = sources - set(self.joints)
         if unknown_sources:
-            raise ValueError(f"{self.name}: mapping uses joints it lacks: {sorted(unknown_sources)}")
+            raise ValueError(
+                f"{self.name}: mapping uses joints it lacks: {sorted(unknown_sources)}"
+            )
 
     def conversion_matrix(self) -> tuple[np.ndarray, np.ndarray]:
         """Linear map from this skeleton's joints to H36M.
@@ -113,3 +117,399 @@ class Skeleton:
 
 
 H36M = Skeleton("h36m17", H36M_JOINTS, {name: (name,) for name in H36M_JOINTS})
+
+
+# --------------------------------------------------------------------------------------------
+# Other skeletons. Joint names are each format's documented names, in its documented order.
+# Recipes that are not a plain one-to-one match say why in a comment.
+# --------------------------------------------------------------------------------------------
+
+_HIPS = ("left_hip", "right_hip")
+_SHOULDERS = ("left_shoulder", "right_shoulder")
+_LIMBS = (
+    "right_hip", "right_knee", "right_ankle", "left_hip", "left_knee", "left_ankle",
+    "left_shoulder", "left_elbow", "left_wrist", "right_shoulder", "right_elbow", "right_wrist",
+)  # fmt: skip
+
+
+def _same_names(*names: str) -> dict[str, tuple[str, ...]]:
+    return {name: (name,) for name in names}
+
+
+COCO17_JOINTS: tuple[str, ...] = (
+    "nose", "left_eye", "right_eye", "left_ear", "right_ear",
+    "left_shoulder", "right_shoulder", "left_elbow", "right_elbow", "left_wrist", "right_wrist",
+    "left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle",
+)  # fmt: skip
+"""COCO person keypoints (``categories[0]['keypoints']`` of the COCO annotations)."""
+
+# The torso-only recipes shared by skeletons with hips, shoulders and a nose but no torso joints:
+# pelvis = mid-hip, thorax = mid-shoulder, spine = centre of the four torso corners (the mean of
+# the pelvis and thorax recipes), neck/nose = nose. The H36M head top has no counterpart among
+# eyes and ears (it sits ~10 cm above them), so it stays missing rather than being guessed.
+_TORSO_FROM_CORNERS: dict[str, tuple[str, ...]] = {
+    "pelvis": _HIPS,
+    "spine": _HIPS + _SHOULDERS,
+    "thorax": _SHOULDERS,
+    "neck": ("nose",),
+}
+
+COCO17 = Skeleton("coco17", COCO17_JOINTS, {**_same_names(*_LIMBS), **_TORSO_FROM_CORNERS})
+
+MEDIAPIPE33_JOINTS: tuple[str, ...] = (
+    "nose", "left_eye_inner", "left_eye", "left_eye_outer",
+    "right_eye_inner", "right_eye", "right_eye_outer", "left_ear", "right_ear",
+    "mouth_left", "mouth_right", "left_shoulder", "right_shoulder", "left_elbow", "right_elbow",
+    "left_wrist", "right_wrist", "left_pinky", "right_pinky", "left_index", "right_index",
+    "left_thumb", "right_thumb", "left_hip", "right_hip", "left_knee", "right_knee",
+    "left_ankle", "right_ankle", "left_heel", "right_heel", "left_foot_index", "right_foot_index",
+)  # fmt: skip
+"""MediaPipe Pose landmarks 0-32 (``PoseLandmark`` enum names, lower case)."""
+
+# Same choices as COCO-17 (MediaPipe's hips, shoulders and nose play the same roles).
+MEDIAPIPE33 = Skeleton(
+    "mediapipe33", MEDIAPIPE33_JOINTS, {**_same_names(*_LIMBS), **_TORSO_FROM_CORNERS}
+)
+
+OPENPOSE25_JOINTS: tuple[str, ...] = (
+    "Nose", "Neck", "RShoulder", "RElbow", "RWrist", "LShoulder", "LElbow", "LWrist",
+    "MidHip", "RHip", "RKnee", "RAnkle", "LHip", "LKnee", "LAnkle",
+    "REye", "LEye", "REar", "LEar", "LBigToe", "LSmallToe", "LHeel", "RBigToe", "RSmallToe",
+    "RHeel",
+)  # fmt: skip
+"""OpenPose BODY_25 keypoints, names as in OpenPose's ``poseParameters`` (output doc)."""
+
+# OpenPose's "Neck" is the mid-shoulder point (H36M thorax) and "MidHip" the mid-hip point
+# (H36M pelvis); the spine is their mean. Neck/nose = Nose; no head top (as for COCO).
+OPENPOSE25 = Skeleton(
+    "openpose25",
+    OPENPOSE25_JOINTS,
+    {
+        "pelvis": ("MidHip",),
+        "right_hip": ("RHip",),
+        "right_knee": ("RKnee",),
+        "right_ankle": ("RAnkle",),
+        "left_hip": ("LHip",),
+        "left_knee": ("LKnee",),
+        "left_ankle": ("LAnkle",),
+        "spine": ("MidHip", "Neck"),
+        "thorax": ("Neck",),
+        "neck": ("Nose",),
+        "left_shoulder": ("LShoulder",),
+        "left_elbow": ("LElbow",),
+        "left_wrist": ("LWrist",),
+        "right_shoulder": ("RShoulder",),
+        "right_elbow": ("RElbow",),
+        "right_wrist": ("RWrist",),
+    },
+)
+
+SMPL24_JOINTS: tuple[str, ...] = (
+    "pelvis", "left_hip", "right_hip", "spine1", "left_knee", "right_knee", "spine2",
+    "left_ankle", "right_ankle", "spine3", "left_foot", "right_foot", "neck",
+    "left_collar", "right_collar", "head", "left_shoulder", "right_shoulder",
+    "left_elbow", "right_elbow", "left_wrist", "right_wrist", "left_hand", "right_hand",
+)  # fmt: skip
+"""SMPL's 24 kinematic joints in SMPL order (``smplx.joint_names``, with SMPL's hands)."""
+
+# SMPL joints are rotation centres, not surface landmarks, so some matches are approximate:
+# spine2 sits about a quarter-torso above the pelvis, at H36M's spine; SMPL's neck joint is the
+# base of the neck (H36M thorax); SMPL's head joint is the head's rotation centre, at about
+# nose height (H36M neck/nose). SMPL has no head-top joint (it needs a mesh vertex): missing.
+SMPL24 = Skeleton(
+    "smpl24",
+    SMPL24_JOINTS,
+    {
+        **_same_names("pelvis", *_LIMBS),
+        "spine": ("spine2",),
+        "thorax": ("neck",),
+        "neck": ("head",),
+    },
+)
+
+LSP14_JOINTS: tuple[str, ...] = (
+    "right_ankle", "right_knee", "right_hip", "left_hip", "left_knee", "left_ankle",
+    "right_wrist", "right_elbow", "right_shoulder", "left_shoulder", "left_elbow", "left_wrist",
+    "neck", "head_top",
+)  # fmt: skip
+"""Leeds Sports Pose joints (README order: "Right ankle" ... "Neck", "Head top")."""
+
+# Pelvis, spine and thorax from hips and shoulders as for COCO. LSP's "neck" point lies at the
+# top of the neck under the chin, the closest LSP joint to H36M's neck/nose (a few cm lower).
+LSP14 = Skeleton(
+    "lsp14",
+    LSP14_JOINTS,
+    {
+        **_same_names(*_LIMBS),
+        "pelvis": _HIPS,
+        "spine": _HIPS + _SHOULDERS,
+        "thorax": _SHOULDERS,
+        "neck": ("neck",),
+        "head": ("head_top",),
+    },
+)
+
+MPI_INF_3DHP17_JOINTS: tuple[str, ...] = (
+    "head_top", "neck", "right_shoulder", "right_elbow", "right_wrist",
+    "left_shoulder", "left_elbow", "left_wrist", "right_hip", "right_knee", "right_ankle",
+    "left_hip", "left_knee", "left_ankle", "pelvis", "spine", "head",
+)  # fmt: skip
+"""MPI-INF-3DHP test-set joints (``mpii_get_joint_set('relevant')`` order)."""
+
+# The 3DHP test set annotates the H36M joints under other names: its "neck" is the neck base
+# (H36M thorax) and its "head" the head centre (H36M neck/nose), the usual 3DHP<->H36M mapping.
+MPI_INF_3DHP17 = Skeleton(
+    "mpi_inf_3dhp17",
+    MPI_INF_3DHP17_JOINTS,
+    {
+        **_same_names("pelvis", "spine", *_LIMBS),
+        "thorax": ("neck",),
+        "neck": ("head",),
+        "head": ("head_top",),
+    },
+)
+
+SKELETONS: dict[str, Skeleton] = {
+    s.name: s for s in (H36M, COCO17, MEDIAPIPE33, OPENPOSE25, SMPL24, LSP14, MPI_INF_3DHP17)
+}
+"""Every known skeleton by name."""
+
+_ALIASES = {
+    "h36m": "h36m17", "coco": "coco17", "mediapipe": "mediapipe33", "openpose": "openpose25",
+    "body25": "openpose25", "smpl": "smpl24", "lsp": "lsp14", "3dhp": "mpi_inf_3dhp17",
+    "mpi_inf_3dhp": "mpi_inf_3dhp17",
+}  # fmt: skip
+
+
+def get_skeleton(name: str | Skeleton) -> Skeleton:
+    """The :class:`Skeleton` called ``name`` (case-insensitive; short aliases such as ``"coco"``).
+
+    Examples
+    --------
+    >>> get_skeleton("coco17").joints[:3]
+    ('nose', 'left_eye', 'right_eye')
+    >>> get_skeleton("COCO") is get_skeleton("coco17")
+    True
+    """
+    if isinstance(name, Skeleton):
+        return name
+    key = str(name).lower().replace("-", "_")
+    key = _ALIASES.get(key, key)
+    if key not in SKELETONS:
+        raise ValueError(
+            f"skeleton: unknown name {name!r}; known skeletons are {sorted(SKELETONS)} "
+            f"(aliases {sorted(_ALIASES)}), or pass a Skeleton"
+        )
+    return SKELETONS[key]
+
+
+def side(name: str) -> str | None:
+    """``"left"``, ``"right"`` or None for a joint name in any of the known naming styles.
+
+    Understands ``left_*``/``right_*`` (COCO, MediaPipe, SMPL, LSP, 3DHP, H36M), OpenPose's
+    ``L*``/``R*`` (``LShoulder``) and MediaPipe's ``mouth_left``/``mouth_right``.
+
+    Examples
+    --------
+    >>> side("left_knee"), side("RShoulder"), side("MidHip"), side("mouth_left")
+    ('left', 'right', None, 'left')
+    """
+    lower = name.lower()
+    for s in ("left", "right"):
+        if lower.startswith(s + "_") or lower.endswith("_" + s):
+            return s
+    if len(name) > 1 and name[0] in "LR" and name[1].isupper():
+        return "left" if name[0] == "L" else "right"
+    return None
+
+
+def left_right_pairs(skeleton: str | Skeleton = "h36m17") -> tuple[tuple[str, str], ...]:
+    """The (left, right) joint-name pairs of a skeleton, in its joint order.
+
+    Examples
+    --------
+    >>> left_right_pairs()[:2]
+    (('left_hip', 'right_hip'), ('left_knee', 'right_knee'))
+    >>> left_right_pairs("openpose25")[0]
+    ('LShoulder', 'RShoulder')
+    """
+    joints = get_skeleton(skeleton).joints
+    by_side = {j: side(j) for j in joints}
+
+    def twin(name: str) -> str:
+        # Swap the side marker wherever the naming style puts it.
+        for a, b in (("left", "right"), ("right", "left"), ("Left", "Right"), ("Right", "Left")):
+            if name.startswith(a + "_") or name.endswith("_" + a):
+                return name.replace(a, b)
+        return ("R" if name[0] == "L" else "L") + name[1:]
+
+    return tuple(
+        (j, twin(j)) for j in joints if by_side[j] == "left" and twin(j) in by_side
+    )
+
+
+def _joint_names(da, joint_dim: str, skeleton: Skeleton, name: str) -> list[str]:
+    from zedo_xr.schema import SchemaError
+
+    if joint_dim not in da.dims:
+        raise SchemaError(f"{name}: expected a '{joint_dim}' dim, got dims {tuple(da.dims)}")
+    if joint_dim in da.coords:
+        names = [str(j) for j in da[joint_dim].values]
+        unknown = [j for j in names if j not in skeleton.joints]
+        if unknown:
+            raise SchemaError(
+                f"{name}: joint names {unknown} are not in skeleton {skeleton.name!r}, whose "
+                f"joints are {list(skeleton.joints)}"
+            )
+        return names
+    if da.sizes[joint_dim] != len(skeleton.joints):
+        raise SchemaError(
+            f"{name}: without a '{joint_dim}' coordinate the joints must be the "
+            f"{len(skeleton.joints)} of {skeleton.name!r} in order, "
+            f"got {da.sizes[joint_dim]} entries"
+        )
+    return list(skeleton.joints)
+
+
+def to_h36m(points, skeleton: str | Skeleton, confidence=None, *, joint_dim: str = "joint"):
+    """Convert points (2D or 3D, any extra dims) of another skeleton to the H36M-17 joints.
+
+    Each H36M joint is the mean of its recipe's source joints (see :class:`Skeleton`). A joint is
+    missing (NaN point, confidence 0) when the skeleton has no recipe for it, or when any of its
+    sources is missing: absent from ``points``, non-finite, or with confidence 0 or NaN. The
+    confidence of a present joint is the minimum over its sources.
+
+    Parameters
+    ----------
+    points : xarray.DataArray, dims (..., joint, ...)
+        Source points; the joint coordinate names the source joints (any subset, any order), or
+        is absent and the joint axis is the skeleton's full joint list in order. Spatial dims
+        (``uv`` or ``coord``) are the dims that ``confidence`` lacks, or ``uv``/``coord``.
+    skeleton : str or Skeleton
+        Source skeleton, e.g. ``"coco17"`` (see :data:`SKELETONS`).
+    confidence : xarray.DataArray, dims (..., joint), optional
+        Source confidences in [0, 1]; default 1 where a point is finite, else 0.
+    joint_dim : str
+        Name of the joint dim.
+
+    Returns
+    -------
+    points : xarray.DataArray
+        Same dims as the input, with the joint dim holding the 17 H36M joints in order.
+    confidence : xarray.DataArray
+        Same dims without the spatial dims; 0 for missing joints.
+
+    Examples
+    --------
+    >>> import numpy as np, xarray as xr
+    >>> kp = xr.DataArray(np.random.default_rng(0).uniform(0, 500, (2, 17, 2)),
+    ...                   dims=("frame", "joint", "uv"), coords={"joint": list(COCO17_JOINTS)})
+    >>> h36m, conf = to_h36m(kp, "coco17")
+    >>> h36m.sizes["joint"], conf.sel(joint="head").values.tolist()
+    (17, [0.0, 0.0])
+    >>> hips = kp.sel(joint=["left_hip", "right_hip"])
+    >>> bool(np.allclose(h36m.sel(joint="pelvis"), hips.mean("joint")))
+    True
+    """
+    import xarray as xr
+
+    from zedo_xr.schema import COORD, UV, SchemaError, joint_coord
+
+    skel = get_skeleton(skeleton)
+    names = _joint_names(points, joint_dim, skel, "points")
+    points = points.drop_vars([c for c in points.coords if joint_dim in points[c].dims])
+    if confidence is None:
+        spatial = [d for d in points.dims if d in (UV, COORD)]
+    else:
+        conf_names = _joint_names(confidence, joint_dim, skel, "confidence")
+        if conf_names != names:
+            raise SchemaError(
+                f"confidence: expected the joints of points {names}, got {conf_names}"
+            )
+        spatial = [d for d in points.dims if d not in confidence.dims]
+        confidence = confidence.drop_vars(
+            [c for c in confidence.coords if joint_dim in confidence[c].dims]
+        )
+    valid = np.isfinite(points).all(spatial) if spatial else np.isfinite(points)
+    conf = valid.astype(float) if confidence is None else confidence.fillna(0.0).where(valid, 0.0)
+    present = conf > 0
+    index = {n: i for i, n in enumerate(names)}
+
+    out_points, out_conf = [], []
+    template = points.isel({joint_dim: 0}, drop=True)
+    for target in H36M_JOINTS:
+        recipe = skel.to_h36m.get(target, ())
+        if not recipe or any(s not in index for s in recipe):
+            out_points.append(xr.full_like(template, np.nan, dtype=float))
+            out_conf.append(xr.zeros_like(conf.isel({joint_dim: 0}, drop=True), dtype=float))
+            continue
+        sel = {joint_dim: [index[s] for s in recipe]}
+        good = present.isel(sel).all(joint_dim)
+        out_points.append(points.isel(sel).mean(joint_dim, skipna=False).where(good))
+        out_conf.append(conf.isel(sel).min(joint_dim).where(good, 0.0))
+    coord = {joint_dim: joint_coord()}
+    new_points = xr.concat(out_points, dim=joint_dim).assign_coords(coord)
+    new_conf = xr.concat(out_conf, dim=joint_dim).assign_coords(coord)
+    new_points = new_points.transpose(*points.dims).assign_attrs(points.attrs)
+    new_conf = new_conf.transpose(*[d for d in points.dims if d in new_conf.dims])
+    new_points.attrs["source_skeleton"] = skel.name
+    new_points.name = points.name
+    new_conf.name = "confidence"
+    return new_points, new_conf
+
+
+H36M_BONE_NAMES: tuple[str, ...] = tuple(
+    f"{H36M_JOINTS[p]}-{H36M_JOINTS[c]}" for p, c in H36M_BONES
+)
+"""Labels of the 16 H36M bones, ``"parent-child"``, in :data:`H36M_BONES` order."""
+
+
+def bone_lengths(pose, *, joint_dim: str = "joint"):
+    """Length of each H36M bone, in the units of ``pose``.
+
+    Parameters
+    ----------
+    pose : xarray.DataArray, dims (..., joint, coord) or (..., joint, uv)
+        H36M-labelled joints (the joint coordinate must contain both ends of every bone).
+
+    Returns
+    -------
+    xarray.DataArray, dims (..., bone)
+        Euclidean lengths, labelled by :data:`H36M_BONE_NAMES`, with ``bone_parent`` and
+        ``bone_child`` coordinates. NaN where an end is missing.
+
+    Examples
+    --------
+    >>> import numpy as np, xarray as xr
+    >>> pose = xr.DataArray(np.zeros((17, 3)), dims=("joint", "coord"),
+    ...                     coords={"joint": list(H36M_JOINTS)})
+    >>> pose[1, 0] = 0.12  # right hip 12 cm along x
+    >>> float(bone_lengths(pose).sel(bone="pelvis-right_hip"))
+    0.12
+    """
+    import xarray as xr
+
+    from zedo_xr.schema import COORD, UV, SchemaError, labels
+
+    if joint_dim not in pose.coords:
+        raise SchemaError(f"pose: expected a '{joint_dim}' coordinate with H36M joint names")
+    spatial = [d for d in (COORD, UV) if d in pose.dims]
+    if len(spatial) != 1:
+        raise SchemaError(
+            f"pose: expected exactly one of the dims ('{COORD}', '{UV}'), got {tuple(pose.dims)}"
+        )
+    names = [str(j) for j in pose[joint_dim].values]
+    needed = sorted({H36M_JOINTS[i] for bone in H36M_BONES for i in bone} - set(names))
+    if needed:
+        raise SchemaError(f"pose: bone lengths need joints {needed}, which are missing")
+    parents = labels(H36M_JOINTS[p] for p, _ in H36M_BONES)
+    children = labels(H36M_JOINTS[c] for _, c in H36M_BONES)
+    bone = xr.DataArray(labels(H36M_BONE_NAMES), dims="bone")
+    a = pose.sel({joint_dim: xr.DataArray(parents, dims="bone")}, drop=True)
+    b = pose.sel({joint_dim: xr.DataArray(children, dims="bone")}, drop=True)
+    out = np.sqrt(((b - a) ** 2).sum(spatial[0], skipna=False))
+    return out.assign_coords(
+        bone=bone.values,
+        bone_parent=("bone", parents),
+        bone_child=("bone", children),
+    ).rename("bone_length")
