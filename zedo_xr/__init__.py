@@ -16,7 +16,7 @@ from zedo_xr.skeleton import H36M_JOINTS
 __version__ = "0.1.0"
 
 _LAZY = {
-    "lift": "zedo_xr.lift.driver",
+    "lift": "zedo_xr.estimator.driver",
     "evaluate": "zedo_xr.metrics",
     "train_prior": "zedo_xr.prior.train",
     "load_prior": "zedo_xr.prior.checkpoint",

@@ -16,7 +16,7 @@ class ZedoAccessor:
 
     def lift(self, K: Any = None, **kwargs: Any) -> xr.Dataset:
         """Call :func:`zedo_xr.lift` on this Dataset."""
-        from zedo_xr.lift.driver import lift
+        from zedo_xr.estimator.driver import lift
 
         return lift(self._ds, K=K, **kwargs)
 
