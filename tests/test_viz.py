@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import numpy as np
@@ -15,9 +16,9 @@ pytest.importorskip("plotly")
 pytest.importorskip("ipywidgets")
 pytest.importorskip("anywidget")
 
-import plotly.graph_objects as go  # noqa: E402
+import plotly.graph_objects as go
 
-from zedo_xr import viz  # noqa: E402
+from zedo_xr import viz
 
 # A standing person in canonical camera axes (y down, facing the camera, right hip at -x), metres.
 STANDING = {
@@ -40,7 +41,15 @@ STANDING = {
     "right_wrist": (-0.24, 0.03, -0.02),
 }
 K = np.array([[1145.0, 0.0, 500.0], [0.0, 1145.0, 500.0], [0.0, 0.0, 1.0]])
-N_3D_POINTS = 3 * len(H36M_BONES)  # parent, child, gap per bone
+N_POINTS = 25  # the bones as 5 polylines (trunk, 2 legs, 2 arms) with 4 gaps between them
+N_GAPS = 4
+
+
+def test_polylines_cover_every_bone_once() -> None:
+    idx = viz._POINT_INDEX
+    pairs = {tuple(sorted(p)) for p in itertools.pairwise(idx) if min(p) >= 0}
+    assert pairs == {tuple(sorted(b)) for b in H36M_BONES}
+    assert len(idx) == N_POINTS and (idx < 0).sum() == N_GAPS
 
 
 def lifted(
@@ -98,7 +107,7 @@ def test_plot_traces(fig: go.Figure) -> None:
     assert names[4] == "ground truth"
     assert all(" px · MPJPE " in n and n.endswith(" mm") for n in names[:4])
     assert len(traces_2d(fig)) == 5
-    assert all(len(t.x) == N_3D_POINTS and len(t.z) == N_3D_POINTS for t in traces_3d(fig))
+    assert all(len(t.x) == N_POINTS and len(t.z) == N_POINTS for t in traces_3d(fig))
     assert traces_3d(fig)[4].line.dash == "dash"
     # Default "all": every hypothesis, not the duplicate best trace.
     assert [t.visible for t in fig.data] == [True] * 3 + [False, True] + [True] * 4 + [False]
@@ -129,7 +138,8 @@ def test_plot_hypothesis_dropdown(fig: go.Figure) -> None:
     visible = {b.label: b.args[0]["visible"] for b in menu.buttons}
     assert all(len(v) == len(fig.data) for v in visible.values())
     assert visible["best"] == [False] * 3 + [True, True, True] + [False] * 3 + [True]
-    assert visible["hypothesis 1"] == [False, True, False, False, True, True, False, True, False, False]
+    one = [False, True, False, False, True, True, False, True, False, False]
+    assert visible["hypothesis 1"] == one
 
 
 def test_plot_scene_layout(fig: go.Figure) -> None:
@@ -168,11 +178,11 @@ def test_plot_nan_joints(ds: xr.Dataset) -> None:
     fig = viz.plot(holes)
     frame = fig.frames[2]
     x = frame.data[0].x
-    # Both bones at the elbow lose it; the other points stay.
-    assert sum(v is None for v in x) == len(H36M_BONES) + 2
-    assert all(isinstance(v, float) for v in frame.data[1].x[:-1:3])
+    # The elbow becomes a gap, so both its bones vanish; the other hypotheses are whole.
+    assert sum(v is None for v in x) == N_GAPS + 1
+    assert sum(v is None for v in frame.data[1].x) == N_GAPS
     kp_u = frame.data[5].x
-    assert sum(v is None for v in kp_u) == len(H36M_BONES) + 2 + 1  # knee: 2 bones, head: 1
+    assert sum(v is None for v in kp_u) == N_GAPS + 2  # NaN knee, head with confidence 0
     assert "nan" not in fig.to_json().lower()
 
 
@@ -217,7 +227,7 @@ def test_plot_joint_subset_by_name(ds: xr.Dataset) -> None:
     shuffled = ds.isel(joint=list(range(16, -1, -1)))
     assert viz.plot(shuffled).frames[3].data[0].x == viz.plot(ds).frames[3].data[0].x
     no_head = ds.drop_sel(joint="head")
-    assert sum(v is None for v in viz.plot(no_head).data[0].x) == len(H36M_BONES) + 1
+    assert sum(v is None for v in viz.plot(no_head).data[0].x) == N_GAPS + 1
 
 
 def test_plot_rejects_bad_input(ds: xr.Dataset) -> None:

@@ -49,13 +49,29 @@ _INPUT_COLOUR = "#222222"
 _BEST_COLOUR = "#111111"
 _PALETTE = ("#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf", "#bcbd22")
 
-# Centre bones first, so that a trace starts with its hypothesis colour.
+
+
+def _chains() -> list[list[int]]:
+    """H36M bones joined into polylines of one side each (trunk first), to draw fewer points."""
+    chains: list[list[int]] = []
+    for parent, child in sorted(H36M_BONES, key=lambda b: _SIDE.get(b[1], 0)):
+        last = chains[-1] if chains else None
+        if last and last[-1] == parent and _SIDE.get(last[1], 0) == _SIDE.get(child, 0):
+            last.append(child)
+        else:
+            chains.append([parent, child])
+    return chains
+
+
+# Trunk/left/right = 0/1/2; the trunk comes first so a trace starts with its hypothesis colour.
 _SIDE = {**{j: 1 for j in H36M_LEFT}, **{j: 2 for j in H36M_RIGHT}}
-_BONES = np.array(sorted(H36M_BONES, key=lambda b: _SIDE.get(b[1], 0)))
-_BONE_SIDE = np.array([_SIDE.get(int(child), 0) for _, child in _BONES])
-# Points of a bone polyline: (parent, child, gap) per bone. Value 0/1/2 = centre/left/right.
-_POINT_SIDE = np.repeat(_BONE_SIDE, 3).tolist()
-_POINT_JOINT = [name for a, b in _BONES for name in (H36M_JOINTS[a], H36M_JOINTS[b], "")]
+_CHAINS = _chains()
+# Joint index of every polyline point, -1 for the gap (None) between two chains.
+_POINT_INDEX = np.array([j for c in _CHAINS for j in [-1, *c]][1:])
+_POINT_SIDE = [
+    _SIDE.get(c[1], 0) for c in _CHAINS for _ in [-1, *c]
+][1:]
+_POINT_JOINT = [H36M_JOINTS[j] if j >= 0 else "" for j in _POINT_INDEX]
 _SIDE_COLOURS_2D = [(_INPUT_COLOUR, _LEFT_COLOUR, _RIGHT_COLOUR)[s] for s in _POINT_SIDE]
 
 
@@ -356,9 +372,9 @@ def _values(v: np.ndarray, decimals: int) -> list[float | None]:
 
 
 def _segments(points: np.ndarray, decimals: int) -> list[list[float | None]]:
-    """``(J, C)`` joints -> C coordinate lists of bone polylines ``parent, child, gap``."""
-    a, b = points[_BONES[:, 0]], points[_BONES[:, 1]]
-    seg = np.stack([a, b, np.full_like(a, np.nan)], axis=1).reshape(-1, points.shape[-1])
+    """``(J, C)`` joints -> C coordinate lists of the skeleton's polylines, gaps as None."""
+    padded = np.concatenate([points, np.full_like(points[:1], np.nan)])
+    seg = padded[_POINT_INDEX]  # index -1 is the NaN row
     return [_values(seg[:, c], decimals) for c in range(points.shape[-1])]
 
 
