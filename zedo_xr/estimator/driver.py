@@ -318,6 +318,7 @@ def lift(
     progress: bool = True,
     settings: str | LiftSettings = "default",
     dtype: str = "float32",
+    store: Any = None,
     **overrides: Any,
 ) -> xr.Dataset:
     """Lift 2D keypoints to 3D poses with ZeDO.
@@ -352,6 +353,10 @@ def lift(
         full-``g^2`` step of 1/1000). Further keyword arguments override single settings.
     dtype : str
         Tensor dtype, ``"float32"`` or ``"float64"``.
+    store : path or zarr store, optional
+        Write the result to this zarr v3 store chunk by chunk (``batch_size`` frames each) and
+        return it opened lazily. Every chunk is marked done only after it is written, so calling
+        again with the same arguments after an interruption lifts only the missing chunks.
 
     Returns
     -------
@@ -375,6 +380,8 @@ def lift(
     kp, conf, K_da = _prepare(ds, K)
     kwargs = dict(prior=prior, hypotheses=hypotheses, settings=resolved, device=device, seed=seed,
                   batch_size=batch_size, dtype=dtype)
+    if store is not None:
+        return _lift_to_store(ds, store, K=K, preset=preset, progress=progress, **kwargs)
     if kp.chunks is not None:
         return _lift_dask(ds, kp, conf, K_da, preset=preset, **kwargs)
 
@@ -382,11 +389,54 @@ def lift(
     start = time.perf_counter()
     result = lift_arrays(uv, c, Kn, progress=progress, **kwargs)
     seconds = time.perf_counter() - start
-    model = _get_prior(prior, resolve_device(device), getattr(__import__("torch"), dtype))
     out = _attach(ds, kp, result, hypotheses)
-    out.attrs.update(_provenance(model, resolved, hypotheses=hypotheses, seed=seed,
-                                 device=resolve_device(device), preset=preset, seconds=seconds))
+    out.attrs.update(_provenance_of(kwargs, preset=preset, seconds=seconds))
     return out
+
+
+def _provenance_of(kwargs: dict[str, Any], *, preset: str, seconds: float | None) -> dict[str, Any]:
+    import torch
+
+    device = resolve_device(kwargs["device"])
+    model = _get_prior(kwargs["prior"], device, getattr(torch, kwargs["dtype"]))
+    return _provenance(model, kwargs["settings"], hypotheses=int(kwargs["hypotheses"]),
+                       seed=kwargs["seed"], device=device, preset=preset, seconds=seconds)
+
+
+def _lift_to_store(ds: xr.Dataset, store: Any, *, K: Any, preset: str, progress: bool,
+                   **kwargs: Any) -> xr.Dataset:
+    """Lift chunk by chunk into a resumable zarr store (see ``store`` in :func:`lift`)."""
+    from zedo_xr.io.store import ChunkedZarrWriter, open_zarr
+
+    ds = ds.load()
+    if K is not None:
+        ds = ds.assign({"K": schema.as_intrinsics(K)})
+    S = int(kwargs["hypotheses"])
+    frame_chunk = int(kwargs["batch_size"] or max(1, 2048 // S))
+    kp, _, _ = _prepare(ds, None)
+    n = int(np.prod([kp.sizes[d] for d in _batch_dims(kp)]))
+    zeros = {"pose3d": np.zeros((n, S, len(H36M_JOINTS), 3), np.float32),
+             "reprojection_error": np.zeros((n, S)), "best_hypothesis": np.zeros(n, np.int64)}
+    template = _attach(ds, kp, zeros, S)
+    template.attrs.update(_provenance_of(kwargs, preset=preset, seconds=None))
+    writer = ChunkedZarrWriter(store, template, frame_chunk=frame_chunk)
+    pending = writer.pending()
+    with _Progress(sum(writer.frames(i).stop - writer.frames(i).start for i in pending),
+                   progress) as bar:
+        for index in pending:
+            part = ds.isel({FRAME: writer.frames(index)})
+            writer.write(index, _lift_eager(part, **kwargs))
+            if bar.bar is not None:
+                bar.bar.update(part.sizes[FRAME])
+    writer.finalize()
+    return open_zarr(store)
+
+
+def _lift_eager(part: xr.Dataset, **kwargs: Any) -> xr.Dataset:
+    kp, conf, K_da = _prepare(part, None)
+    uv, c, Kn = _flatten(kp, conf, K_da)
+    result = lift_arrays(uv, c, Kn, progress=False, **kwargs)
+    return _attach(part, kp, result, int(kwargs["hypotheses"]))
 
 
 def _result_dataset(kp: xr.DataArray, result: dict[str, np.ndarray], hypotheses: int) -> xr.Dataset:
@@ -461,8 +511,5 @@ def _lift_dask(ds: xr.Dataset, kp: xr.DataArray, conf: xr.DataArray, K_da: xr.Da
     if list(map(str, ds[JOINT].values)) != list(H36M_JOINTS):
         out = out.reindex({JOINT: schema.joint_coord(H36M_JOINTS)})
     out = out.assign(res.data_vars).assign_coords(res.coords)
-    model = _get_prior(kwargs["prior"], resolve_device(kwargs["device"]),
-                       getattr(__import__("torch"), kwargs["dtype"]))
-    out.attrs.update(_provenance(model, kwargs["settings"], hypotheses=S, seed=kwargs["seed"],
-                                 device=resolve_device(kwargs["device"]), preset=preset, seconds=None))
+    out.attrs.update(_provenance_of(kwargs, preset=preset, seconds=None))
     return out
