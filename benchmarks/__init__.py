@@ -1,0 +1,1 @@
+"""Benchmarks of zedo-xr; run with ``nox -s bench`` (see benchmarks/run.py)."""

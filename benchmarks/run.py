@@ -1,0 +1,38 @@
+"""Run the benchmarks: ``python -m benchmarks.run [accuracy|speed|tune|all] [--quick]``.
+
+``nox -s bench -- speed --device cuda`` runs the speed benchmark on a GPU. Results are written
+to ``benchmarks/results/`` as JSON and markdown, with the machine and the exact command.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.run")
+    parser.add_argument("which", nargs="*", default=["all"],
+                        choices=["all", "accuracy", "speed", "tune", "prior"])
+    parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke test")
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--settings", default="default")
+    args = parser.parse_args(argv)
+    which = {"accuracy", "speed"} if "all" in args.which else set(args.which)
+    if "tune" in which:
+        from benchmarks import tune
+
+        tune.run(quick=args.quick)
+    if "speed" in which:
+        from benchmarks import speed
+
+        speed.run(device=args.device, threads=args.threads, quick=args.quick)
+    if "accuracy" in which:
+        from benchmarks import accuracy
+
+        accuracy.run(quick=args.quick, settings=args.settings)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,157 @@
+"""Speed benchmark (issue 4): frames per second at S = 1 and 50, default vs parity settings.
+
+Each configuration runs in its own process (so its peak memory is its own) with a fixed number
+of torch threads (2 by default, the CI machine). The network's share of the loop is measured by
+timing every prior call; on CUDA the timer synchronises the device around each call.
+
+Rerun: ``nox -s bench -- speed`` (or ``python -m benchmarks.run speed``). Writes
+``benchmarks/results/speed.{json,md}``.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import subprocess
+import sys
+import time
+from typing import Any
+
+from benchmarks.common import REPO, TestSet, machine, markdown_table, views, write_results
+
+CONFIGS = [
+    # (settings, S, frames)
+    ("default", 1, 512),
+    ("default", 50, 32),
+    ("parity", 1, 128),
+    ("parity", 50, 8),
+]
+
+
+class _TimedPrior:
+    """Wraps a prior so that the time spent in the network is summed."""
+
+    def __init__(self, prior: Any, cuda: bool) -> None:
+        self._prior, self._cuda, self.seconds, self.calls = prior, cuda, 0.0, 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._prior, name)
+
+    def to(self, device: Any = None, dtype: Any = None) -> _TimedPrior:
+        self._prior = self._prior.to(device=device, dtype=dtype)
+        return self
+
+    def eps(self, x: Any, t: Any) -> Any:
+        import torch
+
+        if self._cuda:
+            torch.cuda.synchronize()
+        start = time.perf_counter()
+        out = self._prior.eps(x, t)
+        if self._cuda:
+            torch.cuda.synchronize()
+        self.seconds += time.perf_counter() - start
+        self.calls += 1
+        return out
+
+
+def measure_one(settings: str, S: int, frames: int, device: str, threads: int) -> dict[str, Any]:
+    """Lift ``frames`` CMU-test frames once (after a warm-up) and time the parts."""
+    import torch
+
+    from zedo_xr.estimator import initial, loop
+    from zedo_xr.estimator.driver import lift_arrays, resolve_device, resolve_settings
+    from zedo_xr.prior.checkpoint import load_prior
+
+    torch.set_num_threads(threads)
+    dev = resolve_device(device)
+    ds = views(TestSet("cmu-test", "in-domain", frames).poses(), "exact")
+    uv, conf, K = ds.keypoints.values, ds.confidence.values, ds.K.values
+    timed = _TimedPrior(load_prior("default", device=str(dev)), dev.type == "cuda")
+    resolved = resolve_settings(settings)
+    lift_arrays(uv[:2], conf[:2], K[:2], prior=timed, hypotheses=S, settings=resolved, device=dev)
+
+    phases = {"initial": 0.0, "loop": 0.0}
+    originals = {"initial": (initial, "fit_initial_pose" if resolved.initial == "grid" else "fit_initial_pose_adam"),
+                 "loop": (loop, "optimize")}
+    def timing(phase: str, fn: Any) -> Any:
+        def wrapped(*a: Any, **k: Any) -> Any:
+            if dev.type == "cuda":
+                torch.cuda.synchronize()
+            t0 = time.perf_counter()
+            out = fn(*a, **k)
+            if dev.type == "cuda":
+                torch.cuda.synchronize()
+            phases[phase] += time.perf_counter() - t0
+            return out
+        return wrapped
+
+    patched = {}
+    for phase, (module, name) in originals.items():
+        fn = getattr(module, name)
+        patched[(module, name)] = fn
+        setattr(module, name, timing(phase, fn))
+    timed.seconds, timed.calls = 0.0, 0
+    if dev.type == "cuda":
+        torch.cuda.reset_peak_memory_stats()
+    start = time.perf_counter()
+    try:
+        lift_arrays(uv, conf, K, prior=timed, hypotheses=S, settings=resolved, device=dev,
+                    batch_size=frames)
+    finally:
+        for (module, name), fn in patched.items():
+            setattr(module, name, fn)
+    total = time.perf_counter() - start
+    loop_s = phases["loop"]
+    return {
+        "settings": settings, "S": S, "frames": frames, "device": str(dev), "threads": threads,
+        "iterations": resolved.loop.iterations, "seconds": round(total, 3),
+        "frames_per_second": round(frames / total, 3),
+        "poses_per_second": round(frames * S / total, 1),
+        "initial_seconds": round(phases["initial"], 3), "loop_seconds": round(loop_s, 3),
+        "network_seconds": round(timed.seconds, 3), "network_calls": timed.calls,
+        "outside_network_share_of_loop": round(1 - timed.seconds / loop_s, 4) if loop_s else None,
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "peak_cuda_mb": round(torch.cuda.max_memory_allocated() / 2**20, 1) if dev.type == "cuda" else None,
+    }
+
+
+def run(*, device: str = "cpu", threads: int = 2, quick: bool = False) -> dict[str, Any]:
+    rows = []
+    for settings, S, frames in CONFIGS:
+        if quick:
+            frames = max(2, frames // 8)
+        cmd = [sys.executable, "-m", "benchmarks.speed", settings, str(S), str(frames), device, str(threads)]
+        proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, check=False)
+        if proc.returncode != 0:
+            raise RuntimeError(f"speed run {cmd} failed:\n{proc.stderr[-3000:]}")
+        row = json.loads(proc.stdout.strip().splitlines()[-1])
+        rows.append(row)
+        print(f"{settings:8} S={S:<3} {row['frames_per_second']:8.2f} frames/s  "
+              f"outside network {100 * row['outside_network_share_of_loop']:.1f} % of loop  "
+              f"peak RSS {row['peak_rss_mb']:.0f} MB", flush=True)
+    by = {(r["settings"], r["S"]): r for r in rows}
+    speedups = {f"S{S}": round(by[("default", S)]["frames_per_second"] / by[("parity", S)]["frames_per_second"], 2)
+                for S in (1, 50) if ("default", S) in by and ("parity", S) in by}
+    payload = {"machine": machine(), "device": device, "threads": threads, "quick": quick,
+               "rows": rows, "default_over_parity_speedup": speedups}
+    md = [
+        f"# Speed ({device}, {threads} torch threads)",
+        "",
+        markdown_table(rows, ["settings", "S", "frames", "iterations", "frames_per_second",
+                              "poses_per_second", "initial_seconds", "loop_seconds",
+                              "network_seconds", "outside_network_share_of_loop", "peak_rss_mb"],
+                       floatfmt=".3g"),
+        "",
+        f"Default over parity speed-up: {speedups}.",
+        "",
+        f"Machine: {payload['machine'].get('cpu_model', payload['machine']['cpu'])}; torch "
+        f"{payload['machine']['torch']}. Command: `{payload['machine']['command']}`.",
+    ]
+    write_results(f"speed_{device.split(':')[0]}" + ("_quick" if quick else ""), payload, "\n".join(md))
+    return payload
+
+
+if __name__ == "__main__":
+    settings_, S_, frames_, device_, threads_ = sys.argv[1:6]
+    print(json.dumps(measure_one(settings_, int(S_), int(frames_), device_, int(threads_)), default=float))
