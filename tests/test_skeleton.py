@@ -31,6 +31,7 @@ def test_registry_and_names():
     for name, n in sizes.items():
         skel = sk.get_skeleton(name)
         assert len(skel.joints) == n == len(set(skel.joints))
+        assert skel.notes  # every mapping documents its choices
     assert sk.get_skeleton("BODY25") is sk.OPENPOSE25
     assert sk.OPENPOSE25.joints[8] == "MidHip"
     assert sk.MEDIAPIPE33.joints[23:25] == ("left_hip", "right_hip")

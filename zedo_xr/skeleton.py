@@ -76,11 +76,14 @@ class Skeleton:
     to_h36m
         For every H36M joint name the source joints whose mean defines it. H36M joints
         absent from the mapping are missing in this skeleton (confidence 0 after conversion).
+    notes
+        Why the non-obvious recipes are what they are (shown to users, e.g. in the docs).
     """
 
     name: str
     joints: tuple[str, ...]
     to_h36m: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    notes: str = ""
 
     def __post_init__(self) -> None:
         unknown_targets = set(self.to_h36m) - set(H36M_JOINTS)
@@ -116,7 +119,9 @@ class Skeleton:
         return weights, present
 
 
-H36M = Skeleton("h36m17", H36M_JOINTS, {name: (name,) for name in H36M_JOINTS})
+H36M = Skeleton(
+    "h36m17", H36M_JOINTS, {name: (name,) for name in H36M_JOINTS}, "The canonical skeleton."
+)
 
 
 # --------------------------------------------------------------------------------------------
@@ -154,7 +159,13 @@ _TORSO_FROM_CORNERS: dict[str, tuple[str, ...]] = {
     "neck": ("nose",),
 }
 
-COCO17 = Skeleton("coco17", COCO17_JOINTS, {**_same_names(*_LIMBS), **_TORSO_FROM_CORNERS})
+_CORNERS_NOTE = (
+    "pelvis = mean(hips); thorax = mean(shoulders); spine = mean(hips, shoulders); "
+    "neck/nose = nose; head top missing (no joint above the eyes and ears)."
+)
+COCO17 = Skeleton(
+    "coco17", COCO17_JOINTS, {**_same_names(*_LIMBS), **_TORSO_FROM_CORNERS}, _CORNERS_NOTE
+)
 
 MEDIAPIPE33_JOINTS: tuple[str, ...] = (
     "nose", "left_eye_inner", "left_eye", "left_eye_outer",
@@ -168,7 +179,10 @@ MEDIAPIPE33_JOINTS: tuple[str, ...] = (
 
 # Same choices as COCO-17 (MediaPipe's hips, shoulders and nose play the same roles).
 MEDIAPIPE33 = Skeleton(
-    "mediapipe33", MEDIAPIPE33_JOINTS, {**_same_names(*_LIMBS), **_TORSO_FROM_CORNERS}
+    "mediapipe33",
+    MEDIAPIPE33_JOINTS,
+    {**_same_names(*_LIMBS), **_TORSO_FROM_CORNERS},
+    _CORNERS_NOTE,
 )
 
 OPENPOSE25_JOINTS: tuple[str, ...] = (
@@ -202,6 +216,8 @@ OPENPOSE25 = Skeleton(
         "right_elbow": ("RElbow",),
         "right_wrist": ("RWrist",),
     },
+    "pelvis = MidHip; thorax = Neck (the mid-shoulder point); spine = mean(MidHip, Neck); "
+    "neck/nose = Nose; head top missing.",
 )
 
 SMPL24_JOINTS: tuple[str, ...] = (
@@ -225,6 +241,9 @@ SMPL24 = Skeleton(
         "thorax": ("neck",),
         "neck": ("head",),
     },
+    "spine = spine2 (a quarter-torso above the pelvis); thorax = neck (base of the neck); "
+    "neck/nose = head (the head's rotation centre, about nose height); head top missing "
+    "(SMPL has no head-top joint).",
 )
 
 LSP14_JOINTS: tuple[str, ...] = (
@@ -247,6 +266,8 @@ LSP14 = Skeleton(
         "neck": ("neck",),
         "head": ("head_top",),
     },
+    "pelvis = mean(hips); thorax = mean(shoulders); spine = mean(hips, shoulders); "
+    "neck/nose = neck (LSP's upper-neck point, a few cm below the nose); head = head_top.",
 )
 
 MPI_INF_3DHP17_JOINTS: tuple[str, ...] = (
@@ -267,6 +288,8 @@ MPI_INF_3DHP17 = Skeleton(
         "neck": ("head",),
         "head": ("head_top",),
     },
+    "thorax = neck (3DHP's neck base); neck/nose = head (3DHP's head centre); "
+    "head = head_top; the rest by name.",
 )
 
 SKELETONS: dict[str, Skeleton] = {
