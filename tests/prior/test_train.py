@@ -1,0 +1,107 @@
+import json
+
+import numpy as np
+import pytest
+import torch
+import xarray as xr
+
+from zedo_xr.prior import load_prior, train_prior
+from zedo_xr.prior.train import camera_views, learning_rate, sample_times
+
+TINY = {"batch_size": 64, "warmup": 2, "width": 64, "blocks": 1, "progress": False,
+        "device": "cpu", "hypotheses": False}
+
+
+def _da(poses):
+    return xr.DataArray(poses, dims=("frame", "joint", "coord"))
+
+
+def _state(prior):
+    return {k: v.clone() for k, v in prior.network.state_dict().items()}
+
+
+def test_tiny_prior_saves_and_reloads_bit_identically(world_poses, tmp_path):
+    prior = train_prior(_da(world_poses), steps=4, **{**TINY, "hypotheses": True})
+    prior.save(tmp_path / "p")
+    again = load_prior(tmp_path / "p")
+    x = torch.randn(7, 17, 3)
+    assert torch.equal(prior.eps(x, 0.05), again.eps(x, 0.05))
+    assert torch.equal(prior.eps(x, torch.full((7,), 0.3)), again.eps(x, torch.full((7,), 0.3)))
+    assert prior.content_hash == again.content_hash == again.card["content_hash"]
+    assert set(again.hypotheses) == {1, 5, 10, 20, 50, -1}
+    card = json.loads((tmp_path / "p" / "card.json").read_text())
+    assert card["architecture"]["width"] == 64 and card["schedule"] == "subvp"
+    assert card["training"]["steps_done"] == 4
+
+
+def test_fp16_storage_loads_as_fp32(world_poses, tmp_path):
+    prior = train_prior(_da(world_poses), steps=2, **TINY)
+    prior.save(tmp_path / "h", half=True)
+    again = load_prior(tmp_path / "h")
+    assert again.dtype == torch.float32
+    assert again.content_hash == again.card["content_hash"]
+    x = torch.randn(3, 17, 3) * 0.3
+    torch.testing.assert_close(again.eps(x, 0.05), prior.eps(x, 0.05), atol=2e-2, rtol=2e-2)
+
+
+@pytest.mark.parametrize("kind", ["subvp", "ddpm"])
+def test_interrupted_training_resumes_to_the_same_result(world_poses, tmp_path, kind):
+    da = _da(world_poses)
+    settings = {**TINY, "steps": 8, "schedule": kind, "checkpoint_every": 3, "seed": 3}
+    full = train_prior(da, **settings)
+    # "interrupted" after step 5: the last checkpoint is at step 3, so steps 4-5 are redone
+    train_prior(da, checkpoint_dir=tmp_path, stop_after=5, **{**settings, "checkpoint_every": 3})
+    meta = json.loads((tmp_path / "state.json").read_text())
+    assert meta["step"] == 5  # stop_after also checkpoints
+    resumed = train_prior(da, checkpoint_dir=tmp_path, **settings)
+    assert resumed.card["training"]["steps_done"] == 8
+    a, b = _state(full), _state(resumed)
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_resume_refuses_other_settings(world_poses, tmp_path):
+    da = _da(world_poses)
+    train_prior(da, steps=2, checkpoint_dir=tmp_path, **TINY)
+    with pytest.raises(ValueError, match="settings differ"):
+        train_prior(da, steps=4, checkpoint_dir=tmp_path, **{**TINY, "lr": 1e-3})
+
+
+def test_camera_views_are_root_relative_upright_and_flipped(world_poses):
+    g = torch.Generator().manual_seed(0)
+    x = camera_views(torch.from_numpy(world_poses), g, flip=True)
+    assert torch.allclose(x[:, 0], torch.zeros(3), atol=1e-6)
+    # camera y is down and the pitch is at most 20 degrees: the thorax is above the pelvis
+    assert (x[:, 8, 1] < -0.3).all()
+    # bone lengths are preserved by rotation and flip
+    hip = (x[:, 1] - x[:, 0]).norm(dim=-1)
+    ref = torch.from_numpy(world_poses[:, 1] - world_poses[:, 0]).norm(dim=-1)
+    hip_l = (x[:, 4] - x[:, 0]).norm(dim=-1)
+    ref_l = torch.from_numpy(world_poses[:, 4] - world_poses[:, 0]).norm(dim=-1)
+    flipped = ~torch.isclose(hip, ref, atol=1e-5)
+    assert 0.3 < flipped.float().mean() < 0.7
+    torch.testing.assert_close(hip[flipped], ref_l[flipped])
+    torch.testing.assert_close(hip_l[flipped], ref[flipped])
+
+
+def test_time_sampling_modes():
+    g = torch.Generator().manual_seed(0)
+    assert sample_times(1000, "truncated", g).max() <= 0.1
+    t = sample_times(10000, "mixed", g, low_fraction=0.8)
+    assert 0.8 < float((t <= 0.1).float().mean()) < 0.86
+    assert float(sample_times(1000, "uniform", g).max()) > 0.9
+    with pytest.raises(ValueError, match="t_sampling"):
+        sample_times(3, "log", g)
+
+
+def test_learning_rate_schedule():
+    assert learning_rate(0, lr=1.0, warmup=10, steps=100, min_lr_ratio=0) == pytest.approx(0.1)
+    assert learning_rate(9, lr=1.0, warmup=10, steps=100, min_lr_ratio=0) == pytest.approx(1.0)
+    assert learning_rate(100, lr=1.0, warmup=10, steps=100, min_lr_ratio=0.1) == pytest.approx(0.1)
+
+
+def test_bad_inputs_are_named(world_poses):
+    with pytest.raises(ValueError, match="schedule"):
+        train_prior(_da(world_poses), steps=1, schedule="ve", **TINY)
+    with pytest.raises(ValueError, match="batch_size"):
+        train_prior(_da(world_poses[:10]), steps=1, **TINY)
+    assert np.isfinite(world_poses).all()

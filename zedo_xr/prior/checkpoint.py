@@ -1,0 +1,254 @@
+"""The :class:`Prior` object, its on-disk format, and :func:`load_prior`.
+
+A saved prior is a directory:
+
+- ``weights.safetensors``: the network's tensors (fp32, or fp16 for the bundled one; always
+  loaded as fp32),
+- ``card.json``: architecture, schedule, training data with provenance and licence, settings,
+  wall time, hardware, held-out scores,
+- ``hypotheses.safetensors``: initial poses ``S{n}`` of shape (n, 17, 3) in the canonical frame.
+
+Loading never unpickles. ``content_hash`` is the sha256 of the fp32 weight bytes (sorted by name)
+plus the card's architecture and schedule, so a re-saved or fp16-round-tripped copy of the same
+weights keeps its hash, and ``lift`` records it in its outputs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from zedo_xr.prior import schedules
+from zedo_xr.prior.network import ScoreNet
+
+Tensor = torch.Tensor
+
+DEFAULT_DIR = Path(__file__).resolve().parent / "default"
+WEIGHTS, CARD, HYPOTHESES = "weights.safetensors", "card.json", "hypotheses.safetensors"
+
+
+class Prior:
+    """A trained pose prior: the eps-network plus its schedule, card and initial poses.
+
+    Parameters
+    ----------
+    network : ScoreNet
+    kind : {"subvp", "ddpm"}
+    card : dict, optional
+    hypotheses : dict of int -> ndarray (S, 17, 3), optional
+    name : str
+
+    Examples
+    --------
+    >>> prior = load_prior("default")                       # doctest: +SKIP
+    >>> eps = prior.eps(torch.zeros(8, 17, 3), 0.05)        # doctest: +SKIP
+    """
+
+    def __init__(self, network: ScoreNet, kind: str = "subvp", *, card: dict | None = None,
+                 hypotheses: dict[int, np.ndarray] | None = None, name: str = "prior") -> None:
+        if kind not in schedules.KINDS:
+            raise ValueError(f"kind: expected one of {schedules.KINDS}, got {kind!r}")
+        self.network = network.eval()
+        self.kind = kind
+        self.card: dict[str, Any] = card or {}
+        self.hypotheses: dict[int, np.ndarray] = hypotheses or {}
+        self.name = name
+        self._hash: str | None = None
+
+    def __repr__(self) -> str:
+        p = next(self.network.parameters())
+        return (f"Prior(name={self.name!r}, kind={self.kind!r}, width={self.network.width}, "
+                f"blocks={self.network.n_blocks}, device={p.device}, dtype={p.dtype}, "
+                f"hash={self.content_hash[:12]})")
+
+    # ---------------------------------------------------------------- properties
+    @property
+    def device(self) -> torch.device:
+        return next(self.network.parameters()).device
+
+    @property
+    def dtype(self) -> torch.dtype:
+        return next(self.network.parameters()).dtype
+
+    @property
+    def content_hash(self) -> str:
+        if self._hash is None:
+            h = hashlib.sha256()
+            for k, v in sorted(self.network.state_dict().items()):
+                h.update(k.encode())
+                h.update(v.detach().to("cpu", torch.float32).contiguous().numpy().tobytes())
+            h.update(json.dumps({"architecture": self.network.config(), "kind": self.kind},
+                                sort_keys=True).encode())
+            self._hash = h.hexdigest()
+        return self._hash
+
+    def to(self, device: str | torch.device | None = None, dtype: torch.dtype | None = None) -> Prior:
+        """Move the network (in place) and return self."""
+        self.network.to(device=device, dtype=dtype)
+        return self
+
+    # ---------------------------------------------------------------- model
+    @torch.no_grad()
+    def eps(self, x: Tensor, t: float | Tensor) -> Tensor:
+        """Predicted noise for poses ``x`` (B, J, 3) at time ``t`` (scalar: fast path; or (B,))."""
+        if self.network.training:
+            self.network.eval()
+        return self.network(x, t)
+
+    def score(self, x: Tensor, t: float | Tensor) -> Tensor:
+        """``-eps / sigma(t)``."""
+        sigma = self.marginal(t)[1].to(x.dtype).to(x.device)
+        if sigma.dim():
+            sigma = sigma.reshape(-1, *([1] * (x.dim() - 1)))
+        return -self.eps(x, t) / sigma
+
+    def marginal(self, t: float | Tensor) -> tuple[Tensor, Tensor]:
+        """``(alpha(t), sigma(t))`` of this prior's schedule."""
+        return schedules.marginal(self.kind, t)
+
+    def beta(self, t: float | Tensor) -> Tensor:
+        return schedules.beta(self.kind, t)
+
+    def g2(self, t: float | Tensor) -> Tensor:
+        return schedules.g2(self.kind, t)
+
+    # ---------------------------------------------------------------- generation
+    @torch.no_grad()
+    def sample(self, n: int, *, steps: int = 200, seed: int = 0, t_end: float = 1e-3,
+               method: str = "sde") -> Tensor:
+        """Generate ``n`` root-relative camera-frame poses by the reverse process, (n, J, 3).
+
+        ``method="sde"``: Euler-Maruyama on the reverse SDE from t = 1 to ``t_end`` over ``steps``
+        steps, then a final Tweedie denoise. ``method="ddim"``: deterministic DDIM steps.
+        For ``kind="ddpm"`` with ``steps=1000``, ``method="ancestral"`` is the textbook sampler.
+        """
+        dev, dt = self.device, self.dtype
+        g = torch.Generator(device=dev).manual_seed(seed)
+        J = self.network.joints
+        x = torch.randn(n, J, 3, generator=g, device=dev, dtype=dt)
+        if method == "ancestral":
+            if self.kind != "ddpm":
+                raise ValueError(f"method: 'ancestral' needs kind='ddpm', got {self.kind!r}")
+            for i in range(schedules.DDPM_STEPS - 1, -1, -1):
+                eps = self.eps(x, float(schedules.ddpm_time(i)))
+                noise = torch.randn(x.shape, generator=g, device=dev, dtype=dt)
+                x = schedules.ddpm_step(x, eps, i, noise)
+            return x
+        ts = torch.linspace(1.0, t_end, steps + 1, dtype=torch.float64)
+        for i in range(steps):
+            t, t_next = float(ts[i]), float(ts[i + 1])
+            eps = self.eps(x, t)
+            if method == "ddim":
+                x = schedules.ddim_step(self.kind, x, eps, t, t_next)
+                continue
+            if method != "sde":
+                raise ValueError(f"method: expected 'sde', 'ddim' or 'ancestral', got {method!r}")
+            h = t - t_next
+            sigma = float(self.marginal(t)[1])
+            b, gg = float(self.beta(t)), float(self.g2(t))
+            score = -eps / sigma
+            x = x + (0.5 * b * x + gg * score) * h
+            x = x + (gg * h) ** 0.5 * torch.randn(x.shape, generator=g, device=dev, dtype=dt)
+        eps = self.eps(x, t_end)
+        x = schedules.x0_from_eps(self.kind, x, eps, t_end)
+        return x - x[:, :1]
+
+    def initial_poses(self, S: int, method: str = "kmeans", seed: int = 0) -> Tensor:
+        """``S`` canonical initial poses, (S, 17, 3) on the prior's device and dtype.
+
+        ``kmeans``: the stored k-means centres (S must be one of the stored sizes).
+        ``random``: S random training poses stored with the prior (``hypotheses[-1]`` pool).
+        ``generated``: S poses drawn from the prior, canonicalised (upright, facing the camera).
+        """
+        from zedo_xr.prior.hypotheses import canonicalise_camera
+
+        if method == "kmeans":
+            if S not in self.hypotheses:
+                raise ValueError(f"S: expected one of the stored sizes {sorted(k for k in self.hypotheses if k > 0)}, got {S}")
+            arr = self.hypotheses[S]
+        elif method == "random":
+            pool = self.hypotheses.get(-1)
+            if pool is None:
+                raise ValueError("method='random': this prior stores no pool of training poses")
+            rng = np.random.default_rng(seed)
+            arr = pool[rng.choice(len(pool), S, replace=len(pool) < S)]
+        elif method == "generated":
+            arr = canonicalise_camera(self.sample(S, seed=seed).float().cpu().numpy())
+        else:
+            raise ValueError(f"method: expected 'kmeans', 'random' or 'generated', got {method!r}")
+        return torch.as_tensor(np.asarray(arr), dtype=self.dtype, device=self.device)
+
+    # ---------------------------------------------------------------- persistence
+    def save(self, path: str | Path, *, half: bool = False) -> Path:
+        """Write the prior directory (``half=True`` stores fp16 weights, loaded back as fp32)."""
+        from safetensors.torch import save_file
+
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        sd = {k: v.detach().to("cpu").contiguous() for k, v in self.network.state_dict().items()}
+        sd = {k: (v.half() if half else v.float()) for k, v in sd.items()}
+        save_file(sd, str(path / WEIGHTS), metadata={"format": "zedo-xr prior",
+                                                     "dtype": "float16" if half else "float32"})
+        hyp = {f"S{k}" if k >= 0 else "pool": torch.as_tensor(np.asarray(v, np.float32)).contiguous()
+               for k, v in self.hypotheses.items()}
+        if hyp:
+            save_file(hyp, str(path / HYPOTHESES))
+        card = dict(self.card, name=self.name, schedule=self.kind,
+                    architecture={**self.card.get("architecture", {}), **self.network.config()},
+                    weights_dtype="float16" if half else "float32")
+        if half:
+            # The hash is that of the weights as they load back (fp16 values in fp32).
+            reloaded = ScoreNet(**self.network.config())
+            reloaded.load_state_dict({k: v.float() for k, v in sd.items()})
+            card["content_hash"] = Prior(reloaded, self.kind).content_hash
+        else:
+            card["content_hash"] = self.content_hash
+        (path / CARD).write_text(json.dumps(card, indent=1, default=_json_default) + "\n")
+        return path
+
+
+def _json_default(o: Any) -> Any:
+    if isinstance(o, np.generic):
+        return o.item()
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    raise TypeError(f"card: cannot store {type(o).__name__} in JSON")
+
+
+_ARCH_KEYS = ("joints", "width", "blocks", "emb_dim", "groups", "dropout")
+
+
+def load_prior(path: str | Path = "default", *, device: str | torch.device | None = None,
+               dtype: torch.dtype = torch.float32) -> Prior:
+    """Load a saved prior (``"default"``: the one bundled in the package), without unpickling.
+
+    Parameters
+    ----------
+    path : "default" or path to a prior directory
+    device : torch device, optional ("auto" picks CUDA when available)
+    dtype : torch dtype of the network (fp32 by default, whatever the stored precision)
+    """
+    from safetensors.torch import load_file
+
+    d = DEFAULT_DIR if str(path) == "default" else Path(path)
+    if not (d / WEIGHTS).is_file() or not (d / CARD).is_file():
+        raise FileNotFoundError(f"prior: expected {WEIGHTS} and {CARD} in {d}")
+    card = json.loads((d / CARD).read_text())
+    arch = {k: card["architecture"][k] for k in _ARCH_KEYS if k in card["architecture"]}
+    net = ScoreNet(**arch)
+    sd = load_file(str(d / WEIGHTS))
+    net.load_state_dict({k: v.float() for k, v in sd.items()})
+    hyp: dict[int, np.ndarray] = {}
+    if (d / HYPOTHESES).is_file():
+        for k, v in load_file(str(d / HYPOTHESES)).items():
+            hyp[-1 if k == "pool" else int(k[1:])] = v.numpy()
+    prior = Prior(net, card.get("schedule", "subvp"), card=card, hypotheses=hyp,
+                  name=card.get("name", d.name))
+    if str(device) == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    return prior.to(device, dtype)

@@ -1,0 +1,92 @@
+"""Initial poses for the estimator: k-means centres of training poses in the canonical frame.
+
+Canonical frame (CONTRIBUTING.md): root-relative, camera axes (x right, y down, z forward), the
+body upright (pelvis -> thorax along -y) and facing the camera (body forward = -z), so the
+subject's right hip is at -x. World poses (Z up) are brought there by removing their heading: a
+rotation about the vertical that puts the horizontal hip vector (right_hip - left_hip) on -x.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+SIZES = (1, 5, 10, 20, 50)
+RIGHT_HIP, LEFT_HIP = 1, 4
+
+
+def canonicalise(world: np.ndarray) -> np.ndarray:
+    """World poses ``(N, 17, 3)`` (Z up) to the canonical camera-axes frame, ``(N, 17, 3)``.
+
+    Examples
+    --------
+    >>> pose = np.zeros((1, 17, 3)); pose[0, 1] = [0, 0.1, 0]; pose[0, 4] = [0, -0.1, 0]
+    >>> pose[0, 8] = [0, 0, 0.5]
+    >>> c = canonicalise(pose)[0]
+    >>> c[1].round(3).tolist(), c[8].round(3).tolist()
+    ([-0.1, 0.0, 0.0], [0.0, -0.5, 0.0])
+    """
+    world = np.asarray(world, dtype=np.float64)
+    rel = world - world[:, :1]
+    hip = rel[:, RIGHT_HIP] - rel[:, LEFT_HIP]
+    hip[:, 2] = 0
+    right = hip / np.maximum(np.linalg.norm(hip, axis=-1, keepdims=True), 1e-9)
+    up = np.broadcast_to(np.array([0.0, 0.0, 1.0]), right.shape)
+    forward = np.cross(up, right)  # the body faces up x right (right = forward x up)
+    # canonical x = -right, y = -up, z = -forward
+    R = -np.stack([right, up, forward], axis=1)  # (N, 3, 3), rows are the new axes
+    return np.einsum("nij,nkj->nki", R, rel)
+
+
+def kmeans_hypotheses(
+    world: np.ndarray, sizes=SIZES, *, seed: int = 0, max_poses: int = 20000
+) -> dict[int, np.ndarray]:
+    """k-means centres of canonicalised training poses, ``{S: (S, 17, 3) float32}``.
+
+    Parameters
+    ----------
+    world : ndarray, shape (N, 17, 3)
+        Training poses, world frame, Z up, metres.
+    sizes : iterable of int
+        Numbers of centres.
+    seed : int
+        Seeds the subsample and scikit-learn's KMeans.
+    max_poses : int
+        Cluster at most this many poses (an evenly random subsample) to keep it fast.
+    """
+    from sklearn.cluster import KMeans
+
+    canon = canonicalise(world)
+    rng = np.random.default_rng(seed)
+    if len(canon) > max_poses:
+        canon = canon[np.sort(rng.choice(len(canon), max_poses, replace=False))]
+    flat = canon.reshape(len(canon), -1)
+    out = {}
+    for S in sizes:
+        if S == 1:
+            centres = flat.mean(0, keepdims=True)
+        else:
+            km = KMeans(n_clusters=S, random_state=seed, n_init=4).fit(flat)
+            # order clusters by size (largest first) so the first centres are the commonest poses
+            order = np.argsort(-np.bincount(km.labels_, minlength=S), kind="stable")
+            centres = km.cluster_centers_[order]
+        c = centres.reshape(S, -1, 3)
+        out[int(S)] = (c - c[:, :1]).astype(np.float32)
+    return out
+
+
+def random_hypotheses(world: np.ndarray, S: int, *, seed: int = 0) -> np.ndarray:
+    """``S`` random training poses, canonicalised (the paper's Table 7 alternative), (S, 17, 3)."""
+    rng = np.random.default_rng(seed)
+    idx = rng.choice(len(world), S, replace=len(world) < S)
+    return canonicalise(np.asarray(world)[idx]).astype(np.float32)
+
+
+def canonicalise_camera(poses: np.ndarray) -> np.ndarray:
+    """Canonicalise root-relative camera-frame poses (y down), e.g. samples of a prior.
+
+    Camera-frame poses are mapped to a Z-up world (``(x, z, -y)``), then to the canonical frame.
+    The body's vertical is then the camera's, so a sample seen from above stays tilted.
+    """
+    p = np.asarray(poses, dtype=np.float64)
+    world = np.stack([p[..., 0], p[..., 2], -p[..., 1]], axis=-1)
+    return canonicalise(world)
