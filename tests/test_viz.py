@@ -109,6 +109,10 @@ def test_plot_traces(fig: go.Figure) -> None:
     assert len(traces_2d(fig)) == 5
     assert all(len(t.x) == N_POINTS and len(t.z) == N_POINTS for t in traces_3d(fig))
     assert traces_3d(fig)[4].line.dash == "dash"
+    # Legend entries come from the single-colour 2D reprojections, grouped with the 3D traces.
+    assert [t.showlegend for t in traces_3d(fig)[:4]] == [False] * 4
+    assert [t.legendgroup for t in traces_2d(fig)[1:]] == [f"slot{s}" for s in range(4)]
+    assert traces_2d(fig)[1].name == names[0]
     # Default "all": every hypothesis, not the duplicate best trace.
     assert [t.visible for t in fig.data] == [True] * 3 + [False, True] + [True] * 4 + [False]
 
@@ -145,10 +149,19 @@ def test_plot_hypothesis_dropdown(fig: go.Figure) -> None:
 def test_plot_scene_layout(fig: go.Figure) -> None:
     scene = fig.layout.scene
     assert scene.aspectmode == "data"
-    # -y is up, and the eye is on the camera side of the subject (z < centre).
-    assert (scene.camera.up.x, scene.camera.up.y, scene.camera.up.z) == (0, -1, 0)
-    assert scene.camera.eye.z < 0
-    assert scene.zaxis.range[0] < 5.0 < scene.zaxis.range[1]
+    # Scene axes are (x, z, y) with y reversed: -y is up under plotly's z-up turntable.
+    assert [a.title.text for a in (scene.xaxis, scene.yaxis, scene.zaxis)] == [
+        "x (m, right)", "z (m, forward)", "y (m, down)"
+    ]
+    assert scene.zaxis.range[0] > scene.zaxis.range[1]
+    assert scene.yaxis.range[0] < 5.0 < scene.yaxis.range[1]
+    # The eye is on the camera's side (towards smaller z), a little above.
+    assert scene.camera.eye.y < 0 < scene.camera.eye.z
+    pelvis, head = 0, 4  # the trunk polyline: pelvis, spine, thorax, neck, head
+    trunk = fig.data[0]
+    assert trunk.text[pelvis] == "pelvis" and trunk.text[head] == "head"
+    assert trunk.z[head] < trunk.z[pelvis]  # camera y of the head is smaller (higher)
+    assert 4.8 < trunk.y[pelvis] < 5.2  # depth on the scene's second axis
     # Image panel: v axis reversed, square pixels, whole 1000x1000 image in view.
     v0, v1 = fig.layout.yaxis.range
     assert v0 > v1 and v0 >= 1000 and v1 <= 0
@@ -214,6 +227,7 @@ def test_plot_options(ds: xr.Dataset) -> None:
                    root_relative=True, title="demo")
     assert len(fig.frames) == 6
     assert len(fig.data) == 3 and all(t.type == "scatter3d" for t in fig.data)
+    assert all(t.showlegend is not False for t in fig.data)
     pelvis = fig.data[0].x[0]  # the first bone starts at the pelvis
     assert pelvis == 0.0
     assert fig.layout.title.text.startswith("demo · frame 2")

@@ -8,10 +8,12 @@ Two viewers share one data preparation step:
 - :func:`widget` returns a :class:`ViewerWidget`: a ``FigureWidget`` driven by an ``IntSlider``
   and a ``Dropdown`` for live Jupyter sessions (``FigureWidget`` cannot hold animation frames).
 
-The 3D scene shows camera-frame poses (OpenCV: x right, y down, z forward) with the scene camera's
-"up" set to -y and the eye on the camera side, so a standing person looks upright as the camera saw
-it. The 2D panel shows the input keypoints and every hypothesis reprojected with ``K``, with the v
-axis pointing down as in the image.
+The 3D scene shows camera-frame poses (OpenCV: x right, y down, z forward). plotly's turntable
+rotation keeps the scene's third axis up, so the scene's axes are (x, z, y) with the y axis
+reversed: a standing person looks upright, seen from the camera's side, while ticks and hover
+text keep the camera-frame values. (Setting ``scene.camera.up`` to -y does not survive: plotly
+resets it to +z in turntable mode.) The 2D panel shows the input keypoints and every
+hypothesis reprojected with ``K``, with the v axis pointing down as in the image.
 
 plotly, ipywidgets and anywidget are imported inside the functions (``pip install zedo-xr[viz]``).
 """
@@ -403,13 +405,18 @@ def _title(view: _View, i: int) -> str:
 def _base_traces(view: _View) -> list[dict[str, Any]]:
     """Trace styles, in the order of :func:`_frame_update` (3D slots, GT, 2D input, 2D slots)."""
     traces: list[dict[str, Any]] = []
-    hover3d = "%{text}<br>x %{x:.3f}, y %{y:.3f}, z %{z:.3f} m<extra>%{fullData.name}</extra>"
+    # Scene axes are (x, z, y): see the module docstring.
+    hover3d = "%{text}<br>x %{x:.3f}, y %{z:.3f}, z %{y:.3f} m<extra>%{fullData.name}</extra>"
+    # The legend shows the single-colour 2D reprojection of a hypothesis when there is one
+    # (a 3D trace's legend line is drawn black for its per-point colours).
+    legend_3d = view.reproj is None
     for s in range(len(view.slot_labels)):
         scale = [[0.0, _slot_colour(view, s)], [0.5, _LEFT_COLOUR], [1.0, _RIGHT_COLOUR]]
         colours = {"color": _POINT_SIDE, "colorscale": scale, "cmin": 0, "cmax": 2}
         traces.append({
             "type": "scatter3d", "mode": "lines+markers", "scene": "scene",
-            "legendgroup": f"slot{s}", "text": _POINT_JOINT, "hovertemplate": hover3d,
+            "legendgroup": f"slot{s}", "showlegend": legend_3d, "text": _POINT_JOINT,
+            "hovertemplate": hover3d,
             "line": {"width": 6 if s >= view.n_hyp else 4, **colours},
             "marker": {"size": 3, **colours},
         })
@@ -433,7 +440,7 @@ def _base_traces(view: _View) -> list[dict[str, Any]]:
             for s in range(len(view.slot_labels)):
                 traces.append({
                     "type": "scatter", "mode": "lines", "xaxis": "x", "yaxis": "y",
-                    "legendgroup": f"slot{s}", "showlegend": False, "text": _POINT_JOINT,
+                    "legendgroup": f"slot{s}", "text": _POINT_JOINT,
                     "hovertemplate": hover2d, "opacity": 0.8,
                     "line": {"width": 2.5 if s >= view.n_hyp else 1.5,
                              "color": _slot_colour(view, s)},
@@ -448,18 +455,17 @@ def _frame_update(view: _View, i: int) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for s in range(len(view.slot_labels)):
         x, y, z = _segments(view.pose[i, s], _DECIMALS_M)
-        out.append({"type": "scatter3d", "x": x, "y": y, "z": z, "name": _slot_name(view, s, i)})
+        out.append({"type": "scatter3d", "x": x, "y": z, "z": y, "name": _slot_name(view, s, i)})
     if view.gt is not None:
         x, y, z = _segments(view.gt[i], _DECIMALS_M)
-        out.append({"type": "scatter3d", "x": x, "y": y, "z": z, "name": "ground truth"})
+        out.append({"type": "scatter3d", "x": x, "y": z, "z": y, "name": "ground truth"})
     if view.keypoints is not None:
         u, v = _segments(view.keypoints[i], _DECIMALS_PX)
         out.append({"type": "scatter", "x": u, "y": v, "name": "2D input"})
     if view.reproj is not None:
         for s in range(len(view.slot_labels)):
             u, v = _segments(view.reproj[i, s], _DECIMALS_PX)
-            name = "reprojected " + _slot_name(view, s, i)
-            out.append({"type": "scatter", "x": u, "y": v, "name": name})
+            out.append({"type": "scatter", "x": u, "y": v, "name": _slot_name(view, s, i)})
     return out
 
 
@@ -491,26 +497,36 @@ def _visibility(view: _View, key: str | int) -> list[bool]:
     return visible
 
 
+def _eye(range3d: np.ndarray) -> dict[str, float]:
+    """Scene eye on the camera's side, a little right of and above it, framing the whole box.
+
+    With ``aspectmode="data"`` plotly scales the box to aspect ratios whose product is 1, and
+    the eye is in those units: step back in proportion to the longest side.
+    """
+    widths = (range3d[:, 1] - range3d[:, 0])[[0, 2, 1]]  # scene axes (x, z, y)
+    aspect = widths / np.cbrt(np.prod(widths))
+    direction = np.array([0.45, -1.0, 0.3])  # right, towards the camera, up
+    eye = direction / np.linalg.norm(direction) * 2.6 * aspect.max()
+    return {"x": float(eye[0]), "y": float(eye[1]), "z": float(eye[2])}
+
+
 def _layout(view: _View) -> dict[str, Any]:
     r3, split = view.range3d, 0.55
     layout: dict[str, Any] = {
         "title": {"text": _title(view, 0), "x": 0.01, "xanchor": "left"},
-        "height": 640,
+        "height": 700,
         "margin": {"l": 10, "r": 10, "t": 110, "b": 10},
         "legend": {"orientation": "h", "x": 0.0, "xanchor": "left", "y": 1.02, "yanchor": "bottom"},
         "uirevision": "zedo",  # keep the user's 3D camera and zoom across frame updates
         "scene": {
             "domain": {"x": [0.0, split if view.show_2d else 1.0], "y": [0.0, 1.0]},
             "aspectmode": "data",
+            # Scene axes (x, z, y), y reversed so that up is -y: see the module docstring.
             "xaxis": {"title": {"text": "x (m, right)"}, "range": r3[0].tolist()},
-            "yaxis": {"title": {"text": "y (m, down)"}, "range": r3[1].tolist()},
-            "zaxis": {"title": {"text": "z (m, forward)"}, "range": r3[2].tolist()},
-            # Camera frame has y down: make -y "up" and look from the camera's side (z < 0).
-            "camera": {
-                "up": {"x": 0, "y": -1, "z": 0},
-                "eye": {"x": 0.6, "y": -0.5, "z": -1.9},
-                "center": {"x": 0, "y": 0, "z": 0},
-            },
+            "yaxis": {"title": {"text": "z (m, forward)"}, "range": r3[2].tolist()},
+            "zaxis": {"title": {"text": "y (m, down)"}, "range": r3[1, ::-1].tolist()},
+            "camera": {"eye": _eye(r3), "center": {"x": 0, "y": 0, "z": 0},
+                       "up": {"x": 0, "y": 0, "z": 1}},
             "dragmode": "turntable",
         },
     }

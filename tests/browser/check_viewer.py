@@ -1,0 +1,175 @@
+"""Headless Chromium check of the static HTML viewer (not part of the pytest run).
+
+Writes a viewer with :func:`zedo_xr.viz.write_html` for a synthetic lifted clip (or opens the
+HTML you pass), loads it in headless Chromium and checks that
+
+1. the plot and a WebGL canvas exist, with the expected traces and animation frames;
+2. the 3D scene is not blank (pixels of the screenshot, decoded by the browser itself);
+3. animating to another frame changes ``gd.data[0].x``, the legend names and the scene pixels;
+4. choosing "best" in the hypothesis dropdown (a real click) shows only the best traces;
+5. the page logs no JavaScript errors.
+
+Screenshots go to ``--out``; look at them. Exit status 0 when every check passes.
+
+Needs Chromium and the Python ``playwright`` package (its browsers are never downloaded)::
+
+    apt-get install -y chromium
+    pip install --target /tmp/pwlib playwright     # or into any venv
+    PYTHONPATH=/tmp/pwlib python tests/browser/check_viewer.py --out /tmp/viewer-check
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+
+# Decode a PNG in the page and measure it: share of pixels that are not the white background,
+# and how many distinct (quantised) colours it has.
+PIXEL_STATS_JS = """async (b64) => {
+  const img = new Image();
+  img.src = 'data:image/png;base64,' + b64;
+  await img.decode();
+  const c = document.createElement('canvas');
+  c.width = img.width; c.height = img.height;
+  const ctx = c.getContext('2d');
+  ctx.drawImage(img, 0, 0);
+  const d = ctx.getImageData(0, 0, c.width, c.height).data;
+  let ink = 0; const colours = new Set();
+  for (let i = 0; i < d.length; i += 4) {
+    if (d[i] < 235 || d[i + 1] < 235 || d[i + 2] < 235) ink++;
+    colours.add((d[i] >> 4) << 8 | (d[i + 1] >> 4) << 4 | (d[i + 2] >> 4));
+  }
+  return {ink: ink / (d.length / 4), colours: colours.size, width: c.width, height: c.height};
+}"""
+
+
+def make_html(path: Path, n_frame: int, n_hyp: int) -> tuple[int, int]:
+    """Write a viewer for a synthetic clip; return (number of traces, number of frames)."""
+    sys.path.insert(0, str(HERE.parent))
+    from test_viz import lifted
+
+    from zedo_xr import viz
+
+    fig = viz.plot(lifted(n_frame=n_frame, n_hyp=n_hyp), title="browser check")
+    viz.write_html(fig, path)
+    return len(fig.data), len(fig.frames)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--html", type=Path, help="viewer to open (default: write one)")
+    parser.add_argument("--out", type=Path, help="folder for screenshots (default: a temp dir)")
+    parser.add_argument("--chromium", default="/usr/bin/chromium")
+    parser.add_argument("--frames", type=int, default=40)
+    parser.add_argument("--hypotheses", type=int, default=3)
+    args = parser.parse_args(argv)
+
+    from playwright.sync_api import sync_playwright
+
+    out = args.out or Path(tempfile.mkdtemp(prefix="zedo-viewer-check-"))
+    out.mkdir(parents=True, exist_ok=True)
+    expected: tuple[int, int] | None = None
+    html = args.html
+    if html is None:
+        html = out / "viewer.html"
+        expected = make_html(html, args.frames, args.hypotheses)
+
+    failures: list[str] = []
+
+    def check(ok: bool, what: str) -> None:
+        print(("ok   " if ok else "FAIL ") + what)
+        if not ok:
+            failures.append(what)
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=args.chromium, headless=True, args=CHROMIUM_ARGS
+        )
+        page = browser.new_page(viewport={"width": 1400, "height": 760})
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.goto(html.resolve().as_uri())
+        page.wait_for_selector(".js-plotly-plot .gl-container canvas", timeout=30_000)
+        page.wait_for_timeout(1500)  # let the first WebGL frame render
+
+        gd = "document.querySelector('.js-plotly-plot')"
+        info = page.evaluate(
+            f"() => {{ const gd = {gd}; return {{traces: gd.data.length, "
+            "frames: gd._transitionData._frames.length, "
+            "canvases: document.querySelectorAll('.gl-container canvas').length, "
+            "x0: gd.data[0].x, name0: gd.data[0].name, title: gd.layout.title.text, "
+            "slider: gd.layout.sliders[0].steps.length}; }"
+        )
+        print(f"traces {info['traces']}, frames {info['frames']}, canvases {info['canvases']}")
+        check(info["canvases"] >= 1, "a WebGL canvas exists")
+        if expected is not None:
+            check((info["traces"], info["frames"]) == expected, f"traces/frames == {expected}")
+            check(info["slider"] == expected[1], "one slider step per frame")
+
+        scene = page.locator("#scene")
+        first = out / "viewer_frame0.png"
+        page.screenshot(path=str(first))
+        shot0 = scene.screenshot(path=str(out / "scene_frame0.png"))
+        stats0 = page.evaluate(PIXEL_STATS_JS, base64.b64encode(shot0).decode())
+        print(f"scene pixels at frame 0: {stats0}")
+        check(stats0["ink"] > 0.01 and stats0["colours"] >= 8, "3D scene is not blank")
+
+        target = info["frames"] // 2
+        page.evaluate(
+            f"""async () => {{ const gd = {gd};
+              const name = gd._transitionData._frames[{target}].name;
+              await Plotly.animate(gd, [name], {{frame: {{duration: 0, redraw: true}},
+                                   transition: {{duration: 0}}, mode: 'immediate'}}); }}"""
+        )
+        page.wait_for_timeout(1000)
+        after = page.evaluate(
+            f"() => {{ const gd = {gd}; return {{x0: gd.data[0].x, name0: gd.data[0].name,"
+            " title: gd.layout.title.text}; }"
+        )
+        check(after["x0"] != info["x0"], f"animating to frame {target} changes gd.data[0].x")
+        check(after["title"] != info["title"], f"title follows the frame: {after['title']!r}")
+        legend = page.evaluate(
+            "() => Array.from(document.querySelectorAll('.legendtext')).map(e => e.textContent)"
+        )
+        print(f"legend: {legend}")
+        check(after["name0"] in legend, "legend shows the frame's reprojection error")
+        page.screenshot(path=str(out / f"viewer_frame{target}.png"))
+        shot1 = scene.screenshot(path=str(out / f"scene_frame{target}.png"))
+        check(shot1 != shot0, "the scene is redrawn for the new frame")
+
+        # Choose "best" in the dropdown with real clicks.
+        page.locator(".updatemenu-header-group").first.click()
+        page.wait_for_timeout(300)
+        page.locator(".updatemenu-item-text", has_text="best").first.click()
+        page.wait_for_timeout(800)
+        visible = page.evaluate(
+            f"() => {{ const gd = {gd}; return gd.data.map(t => [t.name, t.visible]); }}"
+        )
+        shown = [name for name, vis in visible if vis is not False]
+        print(f"visible after choosing 'best': {shown}")
+        check(
+            all(not name.startswith("hypothesis") and "reprojected hypothesis" not in name
+                for name in shown) and any(name.startswith("best") for name in shown),
+            "the dropdown's 'best' entry shows only the best hypothesis",
+        )
+        page.screenshot(path=str(out / "viewer_best.png"))
+        browser.close()
+
+    real_errors = [e for e in errors if "GL Driver Message" not in e and "WebGL" not in e]
+    check(not real_errors, f"no JavaScript errors ({real_errors[:3]})")
+    print(f"screenshots in {out}")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
