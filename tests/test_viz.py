@@ -148,7 +148,12 @@ def test_plot_hypothesis_dropdown(fig: go.Figure) -> None:
 
 def test_plot_scene_layout(fig: go.Figure) -> None:
     scene = fig.layout.scene
-    assert scene.aspectmode == "data"
+    # Equal metres on every axis, fixed over the clip ("data" would follow the frame on show).
+    assert scene.aspectmode == "manual"
+    widths = [abs(a.range[1] - a.range[0]) for a in (scene.xaxis, scene.yaxis, scene.zaxis)]
+    ratios = [scene.aspectratio.x, scene.aspectratio.y, scene.aspectratio.z]
+    assert np.allclose(np.array(ratios) * max(widths), widths)
+    assert min(widths) >= 1.0  # some depth even for a person seen from the front
     # Scene axes are (x, z, y) with y reversed: -y is up under plotly's z-up turntable.
     assert [a.title.text for a in (scene.xaxis, scene.yaxis, scene.zaxis)] == [
         "x (m, right)", "z (m, forward)", "y (m, down)"

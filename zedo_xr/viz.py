@@ -325,7 +325,9 @@ def _prepare(
 
     range3d = _finite_range(pose, gt, axis_size=3)
     pad = 0.05 * max(float(np.max(range3d[:, 1] - range3d[:, 0])), 0.5)
-    range3d = range3d + np.array([-pad, pad])
+    # At least 1 m along each axis, so that a person seen from the front keeps some depth.
+    half = np.maximum((range3d[:, 1] - range3d[:, 0]) / 2 + pad, 0.5)
+    range3d = range3d.mean(axis=1, keepdims=True) + half[:, None] * np.array([-1.0, 1.0])
 
     range2d = None
     if show_2d and (keypoints is not None or reproj is not None):
@@ -497,16 +499,22 @@ def _visibility(view: _View, key: str | int) -> list[bool]:
     return visible
 
 
-def _eye(range3d: np.ndarray) -> dict[str, float]:
-    """Scene eye on the camera's side, a little right of and above it, framing the whole box.
+def _aspect(range3d: np.ndarray) -> dict[str, float]:
+    """Scene aspect ratio of the fixed axis ranges (scene axes x, z, y), longest side 1.
 
-    With ``aspectmode="data"`` plotly scales the box to aspect ratios whose product is 1, and
-    the eye is in those units: step back in proportion to the longest side.
+    Equal metres on every axis, as ``aspectmode="data"`` would give; but "data" measures the
+    data of the frame on show, not the axis ranges, so with fixed ranges it distorts the scene
+    and rescales it on every animation frame.
     """
-    widths = (range3d[:, 1] - range3d[:, 0])[[0, 2, 1]]  # scene axes (x, z, y)
-    aspect = widths / np.cbrt(np.prod(widths))
-    direction = np.array([0.45, -1.0, 0.3])  # right, towards the camera, up
-    eye = direction / np.linalg.norm(direction) * 2.6 * aspect.max()
+    widths = (range3d[:, 1] - range3d[:, 0])[[0, 2, 1]]
+    ratio = widths / widths.max()
+    return {"x": float(ratio[0]), "y": float(ratio[1]), "z": float(ratio[2])}
+
+
+def _eye() -> dict[str, float]:
+    """Scene eye on the camera's side (towards -z), a little right of and above it."""
+    direction = np.array([0.45, -1.0, 0.3])  # scene axes: right, towards the camera, up
+    eye = direction / np.linalg.norm(direction) * 1.8
     return {"x": float(eye[0]), "y": float(eye[1]), "z": float(eye[2])}
 
 
@@ -520,12 +528,13 @@ def _layout(view: _View) -> dict[str, Any]:
         "uirevision": "zedo",  # keep the user's 3D camera and zoom across frame updates
         "scene": {
             "domain": {"x": [0.0, split if view.show_2d else 1.0], "y": [0.0, 1.0]},
-            "aspectmode": "data",
+            "aspectmode": "manual",
+            "aspectratio": _aspect(r3),
             # Scene axes (x, z, y), y reversed so that up is -y: see the module docstring.
             "xaxis": {"title": {"text": "x (m, right)"}, "range": r3[0].tolist()},
             "yaxis": {"title": {"text": "z (m, forward)"}, "range": r3[2].tolist()},
             "zaxis": {"title": {"text": "y (m, down)"}, "range": r3[1, ::-1].tolist()},
-            "camera": {"eye": _eye(r3), "center": {"x": 0, "y": 0, "z": 0},
+            "camera": {"eye": _eye(), "center": {"x": 0, "y": 0, "z": 0},
                        "up": {"x": 0, "y": 0, "z": 1}},
             "dragmode": "turntable",
         },
