@@ -242,6 +242,16 @@ def test_plot_options(ds: xr.Dataset) -> None:
     assert labels == ["all", "hypothesis 0", "hypothesis 1", "hypothesis 2"]
 
 
+def test_plot_intrinsics_per_frame_or_absent(ds: xr.Dataset) -> None:
+    per_frame = ds.assign(K=(("frame", "row", "col"), np.broadcast_to(K, (12, 3, 3))))
+    assert viz.plot(per_frame).frames[7].data[6].x == viz.plot(ds).frames[7].data[6].x
+    no_k = viz.plot(ds.drop_vars("K"))
+    assert [t.name for t in traces_2d(no_k)] == ["2D input"]
+    assert all(t.showlegend is not False for t in traces_3d(no_k))
+    only_3d = viz.plot(ds.drop_vars(["K", "keypoints", "confidence"]))
+    assert not traces_2d(only_3d) and len(traces_3d(only_3d)) == 5
+
+
 def test_plot_joint_subset_by_name(ds: xr.Dataset) -> None:
     shuffled = ds.isel(joint=list(range(16, -1, -1)))
     assert viz.plot(shuffled).frames[3].data[0].x == viz.plot(ds).frames[3].data[0].x

@@ -5,7 +5,8 @@ HTML you pass), loads it in headless Chromium and checks that
 
 1. the plot and a WebGL canvas exist, with the expected traces and animation frames;
 2. the 3D scene is not blank (pixels of the screenshot, decoded by the browser itself);
-3. animating to another frame changes ``gd.data[0].x``, the legend names and the scene pixels;
+3. animating to another frame changes ``gd.data[0].x``, the legend names and the scene pixels
+   (the second half of the clip has NaN joints: they must show as gaps, not break the plot);
 4. choosing "best" in the hypothesis dropdown (a real click) shows only the best traces;
 5. the page logs no JavaScript errors.
 
@@ -55,11 +56,17 @@ PIXEL_STATS_JS = """async (b64) => {
 def make_html(path: Path, n_frame: int, n_hyp: int) -> tuple[int, int]:
     """Write a viewer for a synthetic clip; return (number of traces, number of frames)."""
     sys.path.insert(0, str(HERE.parent))
+    import numpy as np
     from test_viz import lifted
 
     from zedo_xr import viz
 
-    fig = viz.plot(lifted(n_frame=n_frame, n_hyp=n_hyp), title="browser check")
+    ds = lifted(n_frame=n_frame, n_hyp=n_hyp)
+    # Gaps in the second half: hypothesis 0 loses its left elbow, the input its right knee.
+    half = slice(n_frame // 2, None)
+    ds["pose3d"].loc[{"frame": ds.frame[half], "hypothesis": 0, "joint": "left_elbow"}] = np.nan
+    ds["keypoints"].loc[{"frame": ds.frame[half], "joint": "right_knee"}] = np.nan
+    fig = viz.plot(ds, title="browser check")
     viz.write_html(fig, path)
     return len(fig.data), len(fig.frames)
 
@@ -137,6 +144,14 @@ def main(argv: list[str] | None = None) -> int:
             " title: gd.layout.title.text}; }"
         )
         check(after["x0"] != info["x0"], f"animating to frame {target} changes gd.data[0].x")
+        if expected is not None:
+            gaps = page.evaluate(
+                f"() => {{ const gd = {gd}; const n = t => t.x.filter(v => v === null).length;"
+                " return [n(gd.data[0]), n(gd.data[1]), n(gd.data.find("
+                "t => t.name === '2D input'))]; }"
+            )
+            # 4 gaps between the 5 polylines, plus one per missing joint.
+            check(gaps == [5, 4, 5], f"NaN joints are gaps in frame {target}: {gaps}")
         check(after["title"] != info["title"], f"title follows the frame: {after['title']!r}")
         legend = page.evaluate(
             "() => Array.from(document.querySelectorAll('.legendtext')).map(e => e.textContent)"
