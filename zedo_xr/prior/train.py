@@ -447,9 +447,7 @@ def train_prior(
     prior.network.load_state_dict(final.state_dict())
     prior.to(dev)
     if hypotheses:
-        from zedo_xr.prior.hypotheses import kmeans_hypotheses
-
-        from zedo_xr.prior.hypotheses import random_hypotheses
+        from zedo_xr.prior.hypotheses import kmeans_hypotheses, random_hypotheses
 
         prior.hypotheses = kmeans_hypotheses(data_np, seed=seed)
         prior.hypotheses[-1] = random_hypotheses(data_np, 256, seed=seed)
@@ -523,7 +521,7 @@ def load_sources(sources: list[str], data_root: str | Path | None = None):
         elif src == "deepmimic":
             from zedo_xr.io import load_deepmimic  # type: ignore[attr-defined]
 
-            da = load_deepmimic(root / "deepmimic")
+            da = load_deepmimic(root / "deepmimic" / "pybullet_data" / "data" / "motions")
         elif src == "climb":
             from zedo_xr.io import load_climb  # type: ignore[attr-defined]
 
