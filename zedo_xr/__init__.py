@@ -22,6 +22,8 @@ _LAZY = {
     "load_prior": "zedo_xr.prior.checkpoint",
     "Prior": "zedo_xr.prior.checkpoint",
     "plot": "zedo_xr.viz",
+    "widget": "zedo_xr.viz",
+    "write_html": "zedo_xr.viz",
     "to_zarr": "zedo_xr.io.store",
     "open_zarr": "zedo_xr.io.store",
 }
@@ -40,6 +42,8 @@ __all__ = [
     "pose_dataarray",
     "to_zarr",
     "train_prior",
+    "widget",
+    "write_html",
 ]
 
 

@@ -32,6 +32,18 @@ class ZedoAccessor:
 
         return plot(self._ds, **kwargs)
 
+    def widget(self, **kwargs: Any) -> Any:
+        """Call :func:`zedo_xr.widget` on this Dataset."""
+        from zedo_xr.viz import widget
+
+        return widget(self._ds, **kwargs)
+
+    def write_html(self, path: Any, **kwargs: Any) -> Any:
+        """Call :func:`zedo_xr.write_html` on this Dataset."""
+        from zedo_xr.viz import write_html
+
+        return write_html(self._ds, path, **kwargs)
+
     def to_zarr(self, store: Any, **kwargs: Any) -> Any:
         """Call :func:`zedo_xr.to_zarr` on this Dataset."""
         from zedo_xr.io.store import to_zarr
