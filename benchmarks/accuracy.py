@@ -21,7 +21,8 @@ FRAMES_S50 = 100
 
 PAPER = {
     # Human3.6M, GT 2D (Table 4): S=1 MPJPE / PA-MPJPE, S=50 oracle MPJPE / PA-MPJPE
-    "in-domain": {"S1_mpjpe": 50.1, "S1_pa_mpjpe": 35.8, "S50_mpjpe_min": 37.0, "S50_pa_mpjpe_min": 27.5},
+    "in-domain": {"S1_mpjpe": 50.1, "S1_pa_mpjpe": 35.8,
+                  "S50_mpjpe_min": 37.0, "S50_pa_mpjpe_min": 27.5},
     # 3DPW cross-dataset, GT 2D (Table 1): S=1 PA-MPJPE / MPJPE
     "cross-domain": {"S1_mpjpe": 69.7, "S1_pa_mpjpe": 40.3},
 }
@@ -39,7 +40,8 @@ def run(*, quick: bool = False, settings: str = "default", prior: str = "default
         for condition in CONDITIONS:
             ds = views(poses, condition, seed=seed)
             for S in (1, 50):
-                part = ds if S == 1 else ds.isel(frame=slice(None, None, max(1, ds.sizes["frame"] // (20 if quick else FRAMES_S50))))
+                n_multi = 20 if quick else FRAMES_S50
+                part = ds if S == 1 else ds.isel(frame=slice(None, None, max(1, ds.sizes["frame"] // n_multi)))
                 start = time.perf_counter()
                 out = lift(part, hypotheses=S, settings=settings, prior=prior, seed=seed, progress=False)
                 seconds = time.perf_counter() - start
@@ -54,23 +56,26 @@ def run(*, quick: bool = False, settings: str = "default", prior: str = "default
                 }
                 rows.append(row)
                 print(f"{test.name:10} {condition:9} S={S:<3} MPJPE {row['mpjpe']:6.1f} "
-                      f"PA {row['pa_mpjpe']:6.1f} min {row['mpjpe_min']:6.1f}/{row['pa_mpjpe_min']:6.1f} "
-                      f"best {row['mpjpe_best']:6.1f}/{row['pa_mpjpe_best']:6.1f} ({seconds:.0f} s)", flush=True)
+                      f"PA {row['pa_mpjpe']:6.1f} "
+                      f"min {row['mpjpe_min']:6.1f}/{row['pa_mpjpe_min']:6.1f} "
+                      f"best {row['mpjpe_best']:6.1f}/{row['pa_mpjpe_best']:6.1f} ({seconds:.0f} s)",
+                      flush=True)
+    provenance = {k: v for k, v in out.attrs.items() if k.startswith("zedo_")}
     payload = {"machine": machine(), "settings": settings, "prior": prior, "seed": seed,
-               "quick": quick, "paper": PAPER, "rows": rows, "lift_attrs": {
-                   k: v for k, v in out.attrs.items() if k.startswith("zedo_")}}
+               "quick": quick, "paper": PAPER, "rows": rows, "lift_attrs": provenance}
     md = [
         "# Accuracy (GT-2D protocol of DESIGN.md §5)",
         "",
-        f"Settings `{settings}`, prior `{prior}` (hash {payload['lift_attrs'].get('zedo_prior_hash')}), "
+        f"Settings `{settings}`, prior `{prior}` (hash {provenance.get('zedo_prior_hash')}), "
         f"seed {seed}. Millimetres. S = 1 rows: MPJPE/PA-MPJPE of the single hypothesis; S = 50 rows: "
         "`*_min` is the oracle minimum over hypotheses, `*_best` the non-oracle `best_hypothesis`.",
         "",
         markdown_table(rows, ["dataset", "role", "condition", "S", "frames", "mpjpe", "pa_mpjpe",
                               "mpjpe_min", "pa_mpjpe_min", "mpjpe_best", "pa_mpjpe_best", "seconds"]),
         "",
-        "Paper (Human3.6M in-domain, GT 2D, Table 4): S = 1 MPJPE 50.1, PA-MPJPE 35.8; S = 50 min MPJPE 37.0, "
-        "PA 27.5. Paper cross-domain (3DPW, Table 1): S = 1 PA-MPJPE 40.3, MPJPE 69.7.",
+        "Paper (Human3.6M in-domain, GT 2D, Table 4): S = 1 MPJPE 50.1, PA-MPJPE 35.8; "
+        "S = 50 min MPJPE 37.0, PA 27.5. Paper cross-domain (3DPW, Table 1): S = 1 PA-MPJPE 40.3, "
+        "MPJPE 69.7.",
         "",
         f"Machine: {payload['machine'].get('cpu_model', payload['machine']['cpu'])}, "
         f"{payload['machine']['torch_threads']} torch threads, torch {payload['machine']['torch']}. "

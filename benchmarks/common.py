@@ -7,6 +7,7 @@ subsample of its source so the numbers are reproducible and cheap enough for 2 C
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
@@ -83,19 +84,15 @@ def machine() -> dict[str, Any]:
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "command": " ".join([Path(sys.executable).name, *sys.argv]),
     }
-    try:
+    with contextlib.suppress(OSError, StopIteration):
         info["cpu_model"] = next(
             line.split(":", 1)[1].strip()
             for line in Path("/proc/cpuinfo").read_text().splitlines()
             if line.startswith("model name")
         )
-    except (OSError, StopIteration):
-        pass
-    try:
+    with contextlib.suppress(OSError):
         info["git"] = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO,
                                      capture_output=True, text=True, check=False).stdout.strip()
-    except OSError:
-        pass
     return info
 
 

@@ -38,7 +38,8 @@ class Martinez(nn.Module):
 
     def __init__(self, joints: int = 17, width: int = 1024, blocks: int = 2, dropout: float = 0.5):
         super().__init__()
-        self.stem = nn.Sequential(nn.Linear(2 * joints, width), nn.BatchNorm1d(width), nn.ReLU(), nn.Dropout(dropout))
+        self.stem = nn.Sequential(nn.Linear(2 * joints, width), nn.BatchNorm1d(width), nn.ReLU(),
+                                  nn.Dropout(dropout))
         self.blocks = nn.ModuleList(
             nn.Sequential(
                 nn.Linear(width, width), nn.BatchNorm1d(width), nn.ReLU(), nn.Dropout(dropout),

@@ -72,8 +72,8 @@ def measure_one(settings: str, S: int, frames: int, device: str, threads: int) -
     lift_arrays(uv[:2], conf[:2], K[:2], prior=timed, hypotheses=S, settings=resolved, device=dev)
 
     phases = {"initial": 0.0, "loop": 0.0}
-    originals = {"initial": (initial, "fit_initial_pose" if resolved.initial == "grid" else "fit_initial_pose_adam"),
-                 "loop": (loop, "optimize")}
+    fit_name = "fit_initial_pose" if resolved.initial == "grid" else "fit_initial_pose_adam"
+    originals = {"initial": (initial, fit_name), "loop": (loop, "optimize")}
     def timing(phase: str, fn: Any) -> Any:
         def wrapped(*a: Any, **k: Any) -> Any:
             if dev.type == "cuda":
@@ -131,8 +131,10 @@ def run(*, device: str = "cpu", threads: int = 2, quick: bool = False) -> dict[s
               f"outside network {100 * row['outside_network_share_of_loop']:.1f} % of loop  "
               f"peak RSS {row['peak_rss_mb']:.0f} MB", flush=True)
     by = {(r["settings"], r["S"]): r for r in rows}
-    speedups = {f"S{S}": round(by[("default", S)]["frames_per_second"] / by[("parity", S)]["frames_per_second"], 2)
-                for S in (1, 50) if ("default", S) in by and ("parity", S) in by}
+    speedups = {
+        f"S{S}": round(by[("default", S)]["frames_per_second"] / by[("parity", S)]["frames_per_second"], 2)
+        for S in (1, 50) if ("default", S) in by and ("parity", S) in by
+    }
     payload = {"machine": machine(), "device": device, "threads": threads, "quick": quick,
                "rows": rows, "default_over_parity_speedup": speedups}
     md = [

@@ -149,7 +149,8 @@ def solve_translation(
     tz_prior = fallback[..., 2] if fallback is not None else torch.zeros_like(num)
     tz = (num + lam * tz_prior) / (den + lam).clamp_min(_EPS)
     tz = tz.clamp_min(min_depth)
-    T = torch.stack([a_bar.squeeze(-1) * tz - mx.squeeze(-1), b_bar.squeeze(-1) * tz - my.squeeze(-1), tz], -1)
+    a_bar, b_bar, mx, my = (v.squeeze(-1) for v in (a_bar, b_bar, mx, my))
+    T = torch.stack([a_bar * tz - mx, b_bar * tz - my, tz], -1)
     if fallback is not None:
         # Fewer than two joints, or rays within ~1e-8 rad^2 of each other, leave Tz undetermined.
         degenerate = (den <= 1e-12 * W.squeeze(-1).clamp_min(_EPS)) | ((w > 0).sum(-1) < 2)

@@ -8,7 +8,8 @@ from zedo_xr.estimator.initial import driver_mask, fit_initial_pose, fit_initial
 
 def _tensors(uv, n, device, dtype, conf=None):
     u = torch.as_tensor(uv, device=device, dtype=dtype)
-    c = torch.ones(n, 17, device=device, dtype=dtype) if conf is None else torch.as_tensor(conf, device=device, dtype=dtype)
+    c = (torch.ones(n, 17, device=device, dtype=dtype) if conf is None
+         else torch.as_tensor(conf, device=device, dtype=dtype))
     K = torch.as_tensor(np.broadcast_to(K_H36M, (n, 3, 3)).copy(), device=device, dtype=dtype)
     return u, c, K
 

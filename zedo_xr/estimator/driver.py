@@ -252,10 +252,7 @@ def _prepare(ds: xr.Dataset, K: Any) -> tuple[xr.DataArray, xr.DataArray, xr.Dat
     names = [str(j) for j in kp[JOINT].values]
     if len(set(names)) != len(names):
         raise SchemaError(f"{KEYPOINTS}: duplicate joint names in {names}")
-    if CONFIDENCE in ds:
-        conf = ds[CONFIDENCE]
-    else:
-        conf = xr.ones_like(kp.isel({UV: 0}, drop=True), dtype=float)
+    conf = ds[CONFIDENCE] if CONFIDENCE in ds else xr.ones_like(kp.isel({UV: 0}, drop=True), dtype=float)
     # NaN keypoints count as missing, whatever their confidence says.
     conf = conf.where(kp.notnull().all(UV), 0.0).fillna(0.0)
     if names != list(H36M_JOINTS):

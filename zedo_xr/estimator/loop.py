@@ -22,7 +22,13 @@ from typing import Any, Protocol
 
 import torch
 
-from zedo_xr.camera import normalized_coordinates, project, project_onto_rays, rays, solve_translation
+from zedo_xr.camera import (
+    normalized_coordinates,
+    project,
+    project_onto_rays,
+    rays,
+    solve_translation,
+)
 
 Tensor = torch.Tensor
 
@@ -99,7 +105,8 @@ class LoopSettings:
         if not 0 <= self.warmup <= 1:
             raise ValueError(f"warmup: expected a fraction in [0, 1], got {self.warmup}")
         if not 0 < self.t_min <= self.t_max <= 1:
-            raise ValueError(f"t_min, t_max: expected 0 < t_min <= t_max <= 1, got {self.t_min}, {self.t_max}")
+            raise ValueError(
+                f"t_min, t_max: expected 0 < t_min <= t_max <= 1, got {self.t_min}, {self.t_max}")
 
 
 def time_grid(settings: LoopSettings, device: torch.device, dtype: torch.dtype) -> Tensor:
@@ -159,7 +166,7 @@ def optimize(
     mask = visible.unsqueeze(-1)
     rule = STEP_RULES[settings.step]
     ts = time_grid(settings, pose.device, pose.dtype)
-    n_warmup = int(round(settings.warmup * settings.iterations))
+    n_warmup = round(settings.warmup * settings.iterations)
 
     x, T = pose, translation
     for i in range(settings.iterations):
