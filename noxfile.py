@@ -145,7 +145,7 @@ def docs(session: nox.Session) -> None:
                     "--out", str(out / "synthetic"))
         if (root / "zedo_xr" / "prior" / "default").is_dir():
             # The same check on a viewer of real output: the demo clip lifted by the bundled prior.
-            session.run("zedo", "demo", "--frames", "24", "-S", "3", "--no-progress",
+            session.run("zedo", "demo", "--frames", "12", "-S", "5", "--no-progress",
                         "--out", str(out / "demo"))
             session.run("python", "tests/browser/check_viewer.py", "--chromium", chromium,
                         "--html", str(out / "demo" / "demo.html"), "--out", str(out / "demo"))
