@@ -29,10 +29,14 @@ PAPER = {
 
 
 def run(*, quick: bool = False, settings: str = "default", prior: str = "default",
-        seed: int = 0) -> dict[str, Any]:
+        seed: int = 0, threads: int | None = None) -> dict[str, Any]:
+    import torch
+
     from zedo_xr.estimator.driver import lift
     from zedo_xr.metrics import evaluate
 
+    if threads:
+        torch.set_num_threads(threads)
     rows: list[dict[str, Any]] = []
     for test in TEST_SETS:
         frames = 60 if quick else test.frames

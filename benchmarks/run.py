@@ -17,12 +17,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--settings", default="default")
+    parser.add_argument("--prior", default="default", help="prior name or directory")
     args = parser.parse_args(argv)
     which = {"accuracy", "speed"} if "all" in args.which else set(args.which)
     if "tune" in which:
         from benchmarks import tune
 
-        tune.run(quick=args.quick)
+        tune.run(quick=args.quick, prior=args.prior, threads=args.threads)
     if "speed" in which:
         from benchmarks import speed
 
@@ -30,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     if "accuracy" in which:
         from benchmarks import accuracy
 
-        accuracy.run(quick=args.quick, settings=args.settings)
+        accuracy.run(quick=args.quick, settings=args.settings, prior=args.prior, threads=args.threads)
     return 0
 
 

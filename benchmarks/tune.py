@@ -47,13 +47,17 @@ def _score(ds, *, hypotheses: int = 1, **overrides: Any) -> dict[str, Any]:
             "seconds": round(seconds, 2), "fps": round(ds.sizes["frame"] / seconds, 2)}
 
 
-def run(*, quick: bool = False) -> dict[str, Any]:
+def run(*, quick: bool = False, prior: str = "default", threads: int | None = None) -> dict[str, Any]:
+    import torch
+
+    if threads:
+        torch.set_num_threads(threads)
     n = 40 if quick else N_FRAMES
     ds = _tuning_views(n)
     sections: dict[str, list[dict[str, Any]]] = {}
 
     def record(section: str, label: str, **kw: Any) -> None:
-        row = {"variant": label, **_score(ds_for.get(section, ds), **kw)}
+        row = {"variant": label, **_score(ds_for.get(section, ds), prior=prior, **kw)}
         sections.setdefault(section, []).append(row)
         print(f"[{section}] {label:<40} MPJPE {row['mpjpe']:6.1f} PA {row['pa_mpjpe']:6.1f} "
               f"{row['fps']:7.1f} frames/s", flush=True)
@@ -89,7 +93,7 @@ def run(*, quick: bool = False) -> dict[str, Any]:
         for rule in ("reprojection", "residual", "consensus", "combined"):
             record(section, f"S=10, {rule}", hypotheses=10, select=rule, **base)
 
-    payload = {"machine": machine(), "frames": n, "quick": quick, "sections": sections}
+    payload = {"machine": machine(), "frames": n, "quick": quick, "prior": prior, "sections": sections}
     md = ["# Estimator design measurements (tuning set: CMU test, offset frames, seed 1)", ""]
     for section, rows in sections.items():
         cols = ["variant", "mpjpe", "pa_mpjpe", "fps", "seconds"]
