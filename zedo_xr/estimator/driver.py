@@ -53,6 +53,9 @@ class LiftSettings:
         Where the initial poses come from (paper Table 7).
     pitches : tuple of float
         Camera pitch candidates (radians) of the grid fit.
+    yaw_modes : int
+        With S > 1, hypothesis ``s`` starts from the ``(s mod yaw_modes)``-th best local minimum
+        of its yaw fit (1: every hypothesis takes its best yaw).
     select : str
         Rule choosing ``best_hypothesis`` (see :mod:`zedo_xr.estimator.select`).
     loop : LoopSettings
@@ -63,6 +66,7 @@ class LiftSettings:
     initial_joints: str = "torso"
     initial_method: str = "kmeans"
     pitches: tuple[float, ...] = (0.0,)
+    yaw_modes: int = 1
     select: str = "reprojection"
     loop: Any = None
 
@@ -224,8 +228,9 @@ def lift_arrays(
             if settings.initial == "adam":
                 pose0, T0, err0 = fit_initial_pose_adam(init, u, c, k, joints=settings.initial_joints)
             elif settings.initial == "grid":
+                rank = torch.arange(S, device=dev).repeat(n) % max(1, settings.yaw_modes)
                 pose0, T0, err0 = fit_initial_pose(init, u, c, k, joints=settings.initial_joints,
-                                                   pitches=settings.pitches)
+                                                   pitches=settings.pitches, mode_rank=rank)
             else:
                 raise ValueError(f"initial: expected 'grid' or 'adam', got {settings.initial!r}")
             res = optimize(model, pose0, T0, u, c, k, settings.loop,

@@ -109,6 +109,7 @@ def fit_initial_pose(
     pitches: tuple[float, ...] = (0.0,),
     default_depth: float = 3.0,
     depth_range: tuple[float, float] = (0.5, 60.0),
+    mode_rank: Tensor | None = None,
 ) -> tuple[Tensor, Tensor, Tensor]:
     """Rotate each canonical pose about its vertical axis to match the 2D keypoints, and place it.
 
@@ -134,6 +135,11 @@ def fit_initial_pose(
         Depth in metres along the pelvis ray used where the fit is degenerate.
     depth_range : (float, float)
         Allowed depth of the pelvis, metres.
+    mode_rank : Tensor of int, shape (B,), optional
+        Take the yaw of the ``k``-th best local minimum of the coarse grid instead of the best
+        (0). The 2D error of a turning body typically has two minima (facing towards or away,
+        the depth ambiguity), so spreading hypotheses over both makes them more diverse.
+        Falls back to the best where a pose has fewer minima.
 
     Returns
     -------
@@ -158,7 +164,7 @@ def fit_initial_pose(
     grid_yaw, grid_pitch = (g.reshape(-1) for g in torch.meshgrid(yaw, pitch, indexing="ij"))
     rot = rotation_x(grid_pitch) @ rotation_y(grid_yaw)
     _, _, err = _candidate_errors(canonical, rot, uv, weights, K, fallback, lo, hi)
-    best = err.argmin(-1)
+    best = err.argmin(-1) if mode_rank is None else _ranked_minimum(err, mode_rank, yaw_steps)
     best_yaw, best_pitch = grid_yaw[best], grid_pitch[best]
 
     if refine_steps > 0:
@@ -187,6 +193,21 @@ def fit_initial_pose(
     reproj = project(pose + T.unsqueeze(-2), K)
     err = ((reproj - uv).norm(dim=-1) * weights).sum(-1) / weights.sum(-1).clamp_min(1e-9)
     return pose, T, err
+
+
+def _ranked_minimum(err: Tensor, rank: Tensor, yaw_steps: int) -> Tensor:
+    """Index into the (yaw x pitch) grid of the ``rank``-th best local minimum along yaw."""
+    B = err.shape[0]
+    grid = err.reshape(B, yaw_steps, -1)
+    # Best pitch per yaw, then local minima along the circular yaw axis.
+    per_yaw, pitch_idx = grid.min(-1)
+    is_min = (per_yaw <= per_yaw.roll(1, -1)) & (per_yaw < per_yaw.roll(-1, -1))
+    score = torch.where(is_min, per_yaw, torch.full_like(per_yaw, float("inf")))
+    order = score.argsort(-1)
+    n_minima = is_min.sum(-1).clamp_min(1)
+    pick = torch.minimum(rank.to(order.device), n_minima - 1)
+    yaw_idx = order.gather(-1, pick.unsqueeze(-1)).squeeze(-1)
+    return yaw_idx * grid.shape[-1] + pitch_idx.gather(-1, yaw_idx.unsqueeze(-1)).squeeze(-1)
 
 
 def fit_initial_pose_adam(
