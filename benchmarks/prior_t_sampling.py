@@ -109,7 +109,7 @@ def write(rows, tp, args) -> None:
                      + " | ".join(str(v) for v in samp) + f" | {wall:.0f} s |")
     lines += [
         "",
-        "Reference: the identity denoiser (eps = 0) scores sigma/alpha * E|z| = 3.2, 57 and 175 mm.",
+        "Reference: the identity denoiser (eps = 0) scores sigma/alpha * E|z| = 3.2, 48 and 175 mm.",
         "",
         "## Training throughput of the paper's network (width 1024, 2 blocks, 7.2 M parameters)",
         "",

