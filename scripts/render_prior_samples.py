@@ -40,7 +40,7 @@ def draw_line(img: np.ndarray, p: np.ndarray, q: np.ndarray, color, radius: floa
         for dy in range(-r, r + 1):
             if dx * dx + dy * dy > radius * radius:
                 continue
-            xy = np.round(pts + [dx, dy]).astype(int)
+            xy = np.round(pts + np.array([dx, dy])).astype(int)
             ok = (xy[:, 0] >= 0) & (xy[:, 0] < img.shape[1]) & (xy[:, 1] >= 0) & (xy[:, 1] < img.shape[0])
             img[xy[ok, 1], xy[ok, 0]] = color
 

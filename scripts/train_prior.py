@@ -84,6 +84,7 @@ def main(argv: list[str] | None = None) -> None:
 def export(run: Path, out: Path, args) -> None:
     """Checkpoint -> prior directory, with hypotheses of the training data and quality scores."""
     import numpy as np
+    import torch
 
     from zedo_xr.prior.hypotheses import kmeans_hypotheses, random_hypotheses
     from zedo_xr.prior.quality import quality_report
@@ -94,8 +95,6 @@ def export(run: Path, out: Path, args) -> None:
         poses_to_array,
         prior_from_checkpoint,
     )
-
-    import torch
 
     prior = prior_from_checkpoint(run / "checkpoint")
     meta = json.loads((run / "checkpoint" / "state.json").read_text())

@@ -169,7 +169,8 @@ class Prior:
 
         if method == "kmeans":
             if S not in self.hypotheses:
-                raise ValueError(f"S: expected one of the stored sizes {sorted(k for k in self.hypotheses if k > 0)}, got {S}")
+                sizes = sorted(k for k in self.hypotheses if k > 0)
+                raise ValueError(f"S: expected one of the stored sizes {sizes}, got {S}")
             arr = self.hypotheses[S]
         elif method == "random":
             pool = self.hypotheses.get(-1)

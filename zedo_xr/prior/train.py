@@ -358,6 +358,7 @@ def train_prior(
         for label, model in (("ema", ema), ("raw", net)):
             was = model.training
             model.eval()
+            assert eval_x is not None
             rec[label] = denoising_error(model, schedule, eval_x, seed=0)
             model.train(was)
         return rec
@@ -369,8 +370,8 @@ def train_prior(
 
         bar = tqdm(total=steps, initial=start, desc=f"train {name}", dynamic_ncols=True)
     net.train()
-    ema_params = list(ema.parameters())
-    net_params = list(net.parameters())
+    ema_params: list[Tensor] = list(ema.parameters())
+    net_params: list[Tensor] = list(net.parameters())
     t_last = time.perf_counter()
     loss_acc, loss_n = 0.0, 0
     step = start
@@ -406,7 +407,7 @@ def train_prior(
             bar.update(1)
             bar.set_postfix(loss=f"{lv:.3f}", refresh=False)
         do_eval = eval_x is not None and (step % eval_every == 0 or step == end)
-        do_ckpt = ckpt is not None and (step % checkpoint_every == 0 or step == end)
+        do_ckpt = step % checkpoint_every == 0 or step == end
         if do_eval or do_ckpt or step % 100 == 0:
             now = time.perf_counter()
             wall += now - t_last
@@ -420,7 +421,7 @@ def train_prior(
                 t_last = time.perf_counter()  # evaluation time is not training time
             history.append(rec)
             say(json.dumps(rec))
-        if do_ckpt:
+        if do_ckpt and ckpt is not None:
             _save_state(ckpt, net, ema, opt, {
                 "step": step, "config": config, "data_hash": data_hash, "history": history,
                 "wall_time_s": wall, "name": name,
@@ -429,7 +430,7 @@ def train_prior(
         bar.close()
 
     final = ema if ema_decay > 0 else net
-    card = {
+    card: dict[str, Any] = {
         "name": name,
         "architecture": {"type": "ZeDO ScoreModelFC (unconditional MLP, eps-prediction)",
                          **final.config(), "parameters": count_parameters(final)},
@@ -519,15 +520,15 @@ def load_sources(sources: list[str], data_root: str | Path | None = None):
 
             da = load_cmu(root / "cmu" / "cmu_h36m17.npz", "train")
         elif src == "deepmimic":
-            from zedo_xr.io import load_deepmimic  # type: ignore[attr-defined]
+            from zedo_xr.io import load_deepmimic
 
             da = load_deepmimic(root / "deepmimic" / "pybullet_data" / "data" / "motions")
         elif src == "climb":
-            from zedo_xr.io import load_climb  # type: ignore[attr-defined]
+            from zedo_xr.io import load_climb
 
             da = load_climb(root / "climb")
         else:
-            from zedo_xr.io import load_bandai  # type: ignore[attr-defined]
+            from zedo_xr.io import load_bandai
 
             da = load_bandai(root / "bandai1")
         provenance.append({"name": src, "frames": int(da.sizes[FRAME]),
