@@ -156,3 +156,29 @@ def test_views_match_keypoints_dataset(world):
     rebuilt = keypoints_dataset(ds.keypoints.values, K=ds.K.values,
                                 pose3d_gt=ds.pose3d_gt.values)
     np.testing.assert_allclose(rebuilt.keypoints, ds.keypoints)
+
+
+def test_fixed_camera_films_the_clip_with_one_camera():
+    from zedo_xr.demo import load_demo_clip
+
+    clip = load_demo_clip()
+    ds = make_views(clip, seed=3, camera="fixed")
+    assert ds.sizes["frame"] == clip.sizes["frame"]
+    assert ds.attrs["camera"] == "fixed"
+    assert (ds.camera_R == ds.camera_R.isel(frame=0)).all()
+    assert (ds.K == ds.K.isel(frame=0)).all()
+    # The subject moves through a static camera's view: the pelvis does not stay centred.
+    pelvis_u = ds.keypoints.sel(joint="pelvis", uv="u")
+    assert float(pelvis_u.max() - pelvis_u.min()) > 20
+    uv = ds.keypoints.values
+    assert (uv >= 0).all() and (uv[..., 0] < 1000).all() and (uv[..., 1] < 1000).all()
+    # Reprojection still holds.
+    cam = ds.pose3d_gt.values @ ds.K.values[0].T
+    np.testing.assert_allclose(cam[..., :2] / cam[..., 2:], uv, atol=1e-6)
+
+
+def test_fixed_camera_that_cannot_fit_raises():
+    from zedo_xr.demo import load_demo_clip
+
+    with pytest.raises(ValueError, match="camera='fixed'"):
+        make_views(load_demo_clip(), camera="fixed", distance=0.5, max_tries=3)

@@ -94,3 +94,8 @@ def test_nan_keypoints_get_zero_confidence():
     kp[0, 3] = np.nan
     ds = keypoints_dataset(kp)
     assert ds.confidence.values[0, 3] == 0.0 and ds.confidence.values[1, 3] == 1.0
+
+
+def test_joint_count_must_match_names():
+    with pytest.raises(SchemaError, match=r"keypoints: expected 17 joints .*got 16"):
+        keypoints_dataset(np.full((2, 16, 2), 500.0))

@@ -111,6 +111,7 @@ def make_views(
     noise_px: float = 0.0,
     drop_joints: int | tuple[int, int] = 0,
     max_tries: int = 50,
+    camera: str = "per_frame",
 ) -> xr.Dataset:
     """Project world poses through random virtual cameras (the GT-2D evaluation protocol).
 
@@ -144,6 +145,11 @@ def make_views(
         confidence 0; a range draws the number per frame (inclusive).
     max_tries : int
         Azimuth draws per view before giving up on it.
+    camera : {"per_frame", "fixed"}
+        ``"per_frame"`` (the evaluation protocol) draws an independent camera for every pose;
+        ``"fixed"`` films the whole clip with one camera aimed at the mean pelvis position, as
+        a video would (for demos, viewers and velocities). A fixed camera that cannot keep every
+        frame in the image after ``max_tries`` azimuths raises ``ValueError``.
 
     Returns
     -------
@@ -188,6 +194,8 @@ def make_views(
         )
     if noise_px < 0:
         raise ValueError(f"noise_px: expected >= 0, got {noise_px}")
+    if camera not in ("per_frame", "fixed"):
+        raise ValueError(f"camera: expected 'per_frame' or 'fixed', got {camera!r}")
     dist_rng, height_rng, focal_rng = (
         _range(distance, "distance"),
         _range(height, "height"),
@@ -215,6 +223,16 @@ def make_views(
 
     cam_seed, noise_seed, drop_seed = np.random.SeedSequence(seed).spawn(3)
     rng = np.random.default_rng(cam_seed)
+    if camera == "fixed":
+        return _fixed_camera_views(
+            poses, pts, pelvis, source, view, rng, noise_seed, drop_seed,
+            dist=rng.uniform(*dist_rng), cam_h=rng.uniform(*height_rng),
+            fx=rng.uniform(*focal_rng), fy=rng.uniform(*focal_rng), cx=cx, cy=cy,
+            width=width, img_height=img_height, max_tries=max_tries,
+            settings=dict(seed=seed, views_per_pose=views_per_pose, dist_rng=dist_rng,
+                          height_rng=height_rng, focal_rng=focal_rng, noise_px=noise_px,
+                          drop=(drop_lo, drop_hi)),
+        )
     dist = rng.uniform(*dist_rng, n)
     cam_h = rng.uniform(*height_rng, n)
     fx, fy = rng.uniform(*focal_rng, n), rng.uniform(*focal_rng, n)
@@ -244,6 +262,84 @@ def make_views(
         R[done], t[done], placed[done] = R_p[inside], t_p[inside], True
         pending = pending[~inside]
 
+    return _assemble(
+        poses, pts, source, view, placed, R, t, K, noise_seed, drop_seed,
+        attrs={
+            "protocol": PROTOCOL,
+            "seed": int(seed),
+            "views_per_pose": int(views_per_pose),
+            "camera": camera,
+            "distance_m": list(dist_rng),
+            "camera_height_m": list(height_rng),
+            "image_size": [width, img_height],
+            "focal_px": list(focal_rng),
+            "principal_px": [cx, cy],
+            "noise_px": float(noise_px),
+            "drop_joints": [drop_lo, drop_hi],
+            "max_tries": int(max_tries),
+        },
+    )
+
+
+def _fixed_camera_views(
+    poses: xr.DataArray, pts: np.ndarray, pelvis: np.ndarray, source: np.ndarray, view: np.ndarray,
+    rng: np.random.Generator, noise_seed: Any, drop_seed: Any, *, dist: float, cam_h: float,
+    fx: float, fy: float, cx: float, cy: float, width: int, img_height: int, max_tries: int,
+    settings: dict[str, Any],
+) -> xr.Dataset:
+    """One camera for every frame, aimed at the mean pelvis (see ``camera`` in make_views)."""
+    n = len(source)
+    finite = np.isfinite(pts).all((1, 2))
+    if not finite.any():
+        raise ValueError("poses: no frame has finite joints")
+    target = pelvis[finite].mean(0, keepdims=True)
+    K1 = np.array([[fx, 0.0, cx], [0.0, fy, cy], [0.0, 0.0, 1.0]])
+    for _ in range(max_tries):
+        azimuth = rng.uniform(0.0, 2.0 * np.pi, 1)
+        R1, t1 = _place(target, azimuth, np.array([dist]), np.array([cam_h]))
+        cam = np.einsum("ij,nkj->nki", R1[0], pts[finite]) + t1[0]
+        uv = _project(cam, np.broadcast_to(K1, (len(cam), 3, 3)))
+        if ((cam[..., 2] > _MIN_DEPTH).all() and (uv[..., 0] >= 0).all() and (uv[..., 0] < width).all()
+                and (uv[..., 1] >= 0).all() and (uv[..., 1] < img_height).all()):
+            break
+    else:
+        raise ValueError(
+            f"camera='fixed': no azimuth in {max_tries} tries keeps every frame inside the "
+            f"{width}x{img_height} image at {dist:.2f} m; use a larger distance or camera='per_frame'"
+        )
+    R = np.broadcast_to(R1, (n, 3, 3)).copy()
+    t = np.broadcast_to(t1, (n, 3)).copy()
+    K = np.broadcast_to(K1, (n, 3, 3)).copy()
+    lo, hi = settings["drop"]
+    return _assemble(
+        poses, pts, source, view, finite, R, t, K, noise_seed, drop_seed,
+        attrs={
+            "protocol": PROTOCOL,
+            "seed": int(settings["seed"]),
+            "views_per_pose": int(settings["views_per_pose"]),
+            "camera": "fixed",
+            "distance_m": [float(dist)] * 2,
+            "camera_height_m": [float(cam_h)] * 2,
+            "image_size": [width, img_height],
+            "focal_px": [float(fx), float(fy)],
+            "principal_px": [cx, cy],
+            "noise_px": float(settings["noise_px"]),
+            "drop_joints": [lo, hi],
+            "max_tries": int(max_tries),
+        },
+    )
+
+
+def _assemble(
+    poses: xr.DataArray, pts: np.ndarray, source: np.ndarray, view: np.ndarray, placed: np.ndarray,
+    R: np.ndarray, t: np.ndarray, K: np.ndarray, noise_seed: Any, drop_seed: Any, *,
+    attrs: dict[str, Any],
+) -> xr.Dataset:
+    """Project the placed views and build the dataset (shared by both camera modes)."""
+    n_joint = poses.sizes[JOINT]
+    n_frame = poses.sizes[FRAME]
+    drop_lo, drop_hi = attrs["drop_joints"]
+    noise_px = attrs["noise_px"]
     keep = np.flatnonzero(placed)
     cam = np.einsum("nij,nkj->nki", R[keep], pts[keep]) + t[keep][:, None, :]
     K = K[keep]
@@ -278,21 +374,7 @@ def make_views(
     for cname, c in poses.coords.items():
         if cname != FRAME and c.dims == (FRAME,):
             coords[cname] = (FRAME, c.values[source[keep]])
-    attrs = {
-        "protocol": PROTOCOL,
-        "seed": int(seed),
-        "views_per_pose": int(views_per_pose),
-        "distance_m": list(dist_rng),
-        "camera_height_m": list(height_rng),
-        "image_size": [width, img_height],
-        "focal_px": list(focal_rng),
-        "principal_px": [cx, cy],
-        "noise_px": float(noise_px),
-        "drop_joints": [drop_lo, drop_hi],
-        "max_tries": int(max_tries),
-        "n_dropped": len(dropped_frames),
-        "dropped_frames": dropped_frames,
-    }
+    attrs = {**attrs, "n_dropped": len(dropped_frames), "dropped_frames": dropped_frames}
     if "fps" in poses.attrs:
         attrs["fps"] = poses.attrs["fps"]
     return xr.Dataset(

@@ -302,6 +302,10 @@ def keypoints_dataset(
     if kp.ndim != 3 or kp.shape[-1] != 2:
         raise SchemaError(f"{KEYPOINTS}: expected shape (frame, joint, 2), got shape {kp.shape}")
     n_frame, n_joint = kp.shape[:2]
+    if n_joint != len(joints):
+        raise SchemaError(
+            f"{KEYPOINTS}: expected {len(joints)} joints (one per name in `joints`), got {n_joint}"
+        )
     coords: dict[Hashable, Any] = {
         FRAME: np.arange(n_frame),
         JOINT: joint_coord(joints),
