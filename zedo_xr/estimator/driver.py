@@ -67,7 +67,7 @@ class LiftSettings:
     initial_method: str = "kmeans"
     pitches: tuple[float, ...] = (0.0,)
     yaw_modes: int = 1
-    select: str = "reprojection"
+    select: str = "consensus"
     loop: Any = None
 
     def to_dict(self) -> dict[str, Any]:
