@@ -1,0 +1,53 @@
+"""The paper's experiments (Tables 1-7, Figure 5, failure cases) on the open data.
+
+Each experiment is a module with ``run(quick=False) -> dict`` that computes its numbers and
+writes ``benchmarks/results/paper_<name>.json``; the notebooks under ``docs/notebooks/`` read
+those files through :func:`results` and recompute them when asked (``ZEDO_RECOMPUTE=1`` or
+``recompute=True``). ``python -m benchmarks.run paper`` recomputes them all.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+from typing import Any
+
+from benchmarks.common import RESULTS
+
+EXPERIMENTS = ("table1", "table2", "table3", "table4", "table5", "table6", "table7", "figure5",
+               "failures")
+
+
+def results(name: str, *, recompute: bool | None = None, quick: bool = False) -> dict[str, Any]:
+    """The stored results of experiment ``name``, computed first if missing or asked to.
+
+    ``recompute=None`` reads the environment variable ``ZEDO_RECOMPUTE`` ("1" recomputes).
+    """
+    if recompute is None:
+        recompute = os.environ.get("ZEDO_RECOMPUTE", "0") == "1"
+    path = RESULTS / f"paper_{name}{'_quick' if quick else ''}.json"
+    if recompute or not path.exists():
+        return importlib.import_module(f"benchmarks.paper.{name}").run(quick=quick)
+    return json.loads(path.read_text())
+
+
+def write(name: str, payload: dict[str, Any], *, quick: bool = False) -> dict[str, Any]:
+    """Store ``payload`` as the results of experiment ``name`` and return it."""
+    from benchmarks.common import _plain, machine
+
+    payload = {"machine": machine(), "quick": quick, **payload}
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"paper_{name}{'_quick' if quick else ''}.json"
+    path.write_text(json.dumps(payload, indent=2, default=_plain) + "\n")
+    return payload
+
+
+def table(rows: list[dict[str, Any]], columns: list[str] | None = None, *, decimals: int = 1) -> Any:
+    """Rows as a rounded pandas DataFrame (pandas comes with xarray), for notebooks."""
+    import pandas as pd
+
+    df = pd.DataFrame(rows)
+    if columns is not None:
+        df = df[[c for c in columns if c in df.columns]]
+    return df.round(decimals)
