@@ -157,3 +157,13 @@ def test_store_is_written_chunkwise_and_resumes(data, tmp_path):
     assert writer.pending() == [1, 2]
     resumed = lift(ds, prior=prior, store=path2, batch_size=2, **FAST)
     np.testing.assert_allclose(resumed["pose3d"].values, eager["pose3d"].values, atol=1e-5)
+
+
+def test_initial_none_keeps_the_canonical_orientation(data):
+    ds, prior = data
+    none = lift(ds, prior=prior, initial="none", iterations=1, progress=False)
+    grid = lift(ds, prior=prior, initial="grid", iterations=1, progress=False)
+    assert none["pose3d"].shape == grid["pose3d"].shape
+    assert not np.allclose(none["pose3d"].values, grid["pose3d"].values)
+    with pytest.raises(ValueError, match="initial"):
+        lift(ds, prior=prior, initial="magic", **FAST)

@@ -44,9 +44,10 @@ class LiftSettings:
 
     Attributes
     ----------
-    initial : {"grid", "adam"}
-        Initial pose optimiser: coarse-to-fine yaw grid with closed-form depth, or the official
-        500-step Adam fit.
+    initial : {"grid", "adam", "none"}
+        Initial pose optimiser: coarse-to-fine yaw grid with closed-form depth, the official
+        500-step Adam fit, or no rotation at all (the pose is only placed by the closed-form
+        translation: the paper's ablation without rotation optimisation, "RO").
     initial_joints : {"hips", "torso", "all"}
         Joints that drive the initial fit.
     initial_method : {"kmeans", "random", "generated"}
@@ -227,12 +228,15 @@ def lift_arrays(
             init = canonical.repeat(n, 1, 1)
             if settings.initial == "adam":
                 pose0, T0, err0 = fit_initial_pose_adam(init, u, c, k, joints=settings.initial_joints)
+            elif settings.initial == "none":
+                pose0, T0, err0 = fit_initial_pose(init, u, c, k, joints=settings.initial_joints,
+                                                   yaw_steps=1, refine_steps=0)
             elif settings.initial == "grid":
                 rank = torch.arange(S, device=dev).repeat(n) % max(1, settings.yaw_modes)
                 pose0, T0, err0 = fit_initial_pose(init, u, c, k, joints=settings.initial_joints,
                                                    pitches=settings.pitches, mode_rank=rank)
             else:
-                raise ValueError(f"initial: expected 'grid' or 'adam', got {settings.initial!r}")
+                raise ValueError(f"initial: expected 'grid', 'adam' or 'none', got {settings.initial!r}")
             res = optimize(model, pose0, T0, u, c, k, settings.loop,
                            callback=bar.callback(n, settings.loop.iterations))
             reproj = res["reprojection_error"].reshape(n, S)
