@@ -76,11 +76,13 @@ def _candidate_errors(
 ) -> tuple[Tensor, Tensor, Tensor]:
     """Rotate every pose by every candidate rotation, solve T, and score in pixels.
 
-    canonical (B, J, 3), rotations (G, 3, 3) -> poses (B, G, J, 3), T (B, G, 3), error (B, G).
+    canonical (B, J, 3), rotations (G, 3, 3) shared or (B, G, 3, 3) per pose
+    -> poses (B, G, J, 3), T (B, G, 3), error (B, G).
     """
     B, J, _ = canonical.shape
-    G = rotations.shape[0]
-    poses = torch.einsum("gij,bkj->bgki", rotations, canonical)
+    rotations = rotations.expand(B, *rotations.shape[-3:])
+    G = rotations.shape[1]
+    poses = torch.einsum("bgij,bkj->bgki", rotations, canonical)
     normalized = normalized_coordinates(uv, K).unsqueeze(1).expand(B, G, J, 3)
     w = weights.unsqueeze(1).expand(B, G, J)
     T = solve_translation(poses, normalized, w, fallback=fallback.unsqueeze(1).expand(B, G, 3),
@@ -168,31 +170,17 @@ def fit_initial_pose(
     best_yaw, best_pitch = grid_yaw[best], grid_pitch[best]
 
     if refine_steps > 0:
+        # A fine grid spanning one coarse step on each side of every pose's chosen yaw.
         step = 2 * math.pi / yaw_steps
         offsets = torch.linspace(-step, step, 2 * refine_steps + 1, device=device, dtype=dtype)
-        fine_yaw = best_yaw[:, None] + offsets[None, :]  # (B, F)
-        rot = rotation_x(best_pitch[:, None].expand_as(fine_yaw)) @ rotation_y(fine_yaw)
-        B, F = fine_yaw.shape
-        # Per-sample candidate sets: fold F into the batch with the sample's own rotation.
-        poses = torch.einsum("bfij,bkj->bfki", rot, canonical)
-        normalized = normalized_coordinates(uv, K).unsqueeze(1).expand(B, F, -1, 3)
-        w = weights.unsqueeze(1).expand(B, F, -1)
-        T = solve_translation(poses, normalized, w, fallback=fallback.unsqueeze(1).expand(B, F, 3),
-                              min_depth=lo)
-        T = _clamp_depth(T, lo, hi)
-        reproj = project(poses + T.unsqueeze(-2), K.unsqueeze(1))
-        err = ((reproj - uv.unsqueeze(1)).norm(dim=-1) * w).sum(-1) / w.sum(-1).clamp_min(1e-9)
-        pick = err.argmin(-1)
-        idx = torch.arange(B, device=device)
-        return poses[idx, pick], T[idx, pick], err[idx, pick]
-
-    rot = rotation_x(best_pitch) @ rotation_y(best_yaw)
-    pose = canonical @ rot.transpose(-1, -2)
-    normalized = normalized_coordinates(uv, K)
-    T = _clamp_depth(solve_translation(pose, normalized, weights, fallback=fallback, min_depth=lo), lo, hi)
-    reproj = project(pose + T.unsqueeze(-2), K)
-    err = ((reproj - uv).norm(dim=-1) * weights).sum(-1) / weights.sum(-1).clamp_min(1e-9)
-    return pose, T, err
+        candidate_yaw = best_yaw[:, None] + offsets[None, :]  # (B, F)
+    else:
+        candidate_yaw = best_yaw[:, None]
+    rot = rotation_x(best_pitch[:, None].expand_as(candidate_yaw)) @ rotation_y(candidate_yaw)
+    poses, T, err = _candidate_errors(canonical, rot, uv, weights, K, fallback, lo, hi)
+    pick = err.argmin(-1)
+    idx = torch.arange(canonical.shape[0], device=device)
+    return poses[idx, pick], T[idx, pick], err[idx, pick]
 
 
 def _ranked_minimum(err: Tensor, rank: Tensor, yaw_steps: int) -> Tensor:
