@@ -7,7 +7,7 @@ Examples
 Train the default prior (CPU, in the background)::
 
     nohup python scripts/train_prior.py --run runs/default --sources cmu-train deepmimic climb \
-        --steps 12000 --batch-size 512 > runs/default.log 2>&1 &
+        --steps 30000 --batch-size 256 --dropout 0 --threads 1 > runs/default.log 2>&1 &
 
 Export the current checkpoint as a prior directory (k-means centres + held-out quality)::
 
@@ -29,8 +29,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--run", required=True, help="run directory (checkpoint/ and prior/ inside)")
     ap.add_argument("--sources", nargs="+", default=["cmu-train", "deepmimic", "climb"])
     ap.add_argument("--data-root", default=None)
-    ap.add_argument("--steps", type=int, default=12000)
-    ap.add_argument("--batch-size", type=int, default=512)
+    ap.add_argument("--steps", type=int, default=30000)
+    ap.add_argument("--batch-size", type=int, default=256)
     ap.add_argument("--lr", type=float, default=2e-4)
     ap.add_argument("--warmup", type=int, default=500)
     ap.add_argument("--min-lr-ratio", type=float, default=0.05)
@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--schedule", default="subvp")
     ap.add_argument("--width", type=int, default=1024)
     ap.add_argument("--blocks", type=int, default=2)
-    ap.add_argument("--dropout", type=float, default=0.25)
+    ap.add_argument("--dropout", type=float, default=0.0)
     ap.add_argument("--rotation-augmentation", action="store_true")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--checkpoint-every", type=int, default=250)
@@ -113,7 +113,7 @@ def export(run: Path, out: Path, args) -> None:
 
     root = Path(args.data_root) if args.data_root else Path(__file__).resolve().parents[2] / "shared" / "data"
     test = poses_to_array(load_cmu(root / "cmu" / "cmu_h36m17.npz", "test"))
-    prior.card["quality"] = quality_report(prior, test)
+    prior.card["quality"] = quality_report(prior, test, train_world=data)
     prior.card["hypotheses"] = {
         "kmeans": "scikit-learn KMeans(n_init=4, random_state=0) on <= 20000 canonicalised "
                   "training poses, sizes 1 (mean pose), 5, 10, 20, 50, largest cluster first",

@@ -88,8 +88,13 @@ def nearest_neighbour_pa(queries: Tensor, references: Tensor, chunk: int = 64) -
 
 
 def quality_report(prior, held_out_world: np.ndarray, *, n_samples: int = 256,
-                   n_reference: int = 1000, sample_steps: int = 200, seed: int = 0) -> dict[str, Any]:
-    """The card's quality block: denoising errors, sample bone statistics, precision and recall."""
+                   n_reference: int = 1000, sample_steps: int = 200, seed: int = 0,
+                   train_world: np.ndarray | None = None) -> dict[str, Any]:
+    """The card's quality block: denoising errors, sample bone statistics, precision and recall.
+
+    ``train_world`` (optional) adds the bone statistics of the training poses, the reference
+    for the samples' spread when the training sources have different skeletons.
+    """
     device = next(prior.network.parameters()).device
     x0 = fixed_views(held_out_world, 4000, seed=12345).to(device)
     report: dict[str, Any] = {
@@ -108,4 +113,6 @@ def quality_report(prior, held_out_world: np.ndarray, *, n_samples: int = 256,
         "recall_nn_pa_mm": round(float(recall.mean()), 2),
     }
     report["held_out_reference"] = bone_statistics(ref)
+    if train_world is not None:
+        report["training_reference"] = bone_statistics(fixed_views(train_world, 4000, seed=1))
     return report

@@ -202,11 +202,11 @@ def _resolve_device(device: str | torch.device) -> torch.device:
 def train_prior(
     poses: Any,
     *,
-    steps: int = 100_000,
-    batch_size: int = 1024,
+    steps: int = 30_000,
+    batch_size: int = 256,
     lr: float = 2e-4,
-    warmup: int = 1000,
-    min_lr_ratio: float = 0.0,
+    warmup: int = 500,
+    min_lr_ratio: float = 0.05,
     schedule: str = "subvp",
     t_sampling: str = "mixed",
     t_max: float = 0.1,
@@ -217,7 +217,7 @@ def train_prior(
     pitch_range: tuple[float, float] = (0.0, 20.0),
     width: int = 1024,
     blocks: int = 2,
-    dropout: float = 0.25,
+    dropout: float = 0.0,
     ema_decay: float = 0.9999,
     grad_clip: float = 1.0,
     seed: int = 0,
@@ -257,7 +257,9 @@ def train_prior(
     flip, pitch_range
         Left/right flip with probability 1/2; camera pitch below the horizon, degrees.
     width, blocks, dropout
-        Network size (the paper: 1024, 2, 0.25).
+        Network size (the paper: 1024, 2, dropout 0.25). Dropout defaults to 0: at the budgets
+        a CPU affords the prior under-fits, and dropout 0 trained faster and gave sane samples
+        (``benchmarks/results/prior_t_sampling.md``).
     ema_decay, grad_clip, seed
         EMA decay with the official warm-up rule ``min(decay, (1+n)/(10+n))``; gradient-norm clip;
         the seed of the initialisation and of every random draw.
@@ -455,7 +457,8 @@ def train_prior(
     if quality and eval_poses is not None:
         from zedo_xr.prior.quality import quality_report
 
-        prior.card["quality"] = quality_report(prior, poses_to_array(eval_poses, "eval_poses"))
+        prior.card["quality"] = quality_report(prior, poses_to_array(eval_poses, "eval_poses"),
+                                               train_world=data_np)
     return prior
 
 
