@@ -12,12 +12,12 @@ from typing import Any
 from benchmarks.common import CONDITIONS, TestSet, machine, markdown_table, views, write_results
 
 TEST_SETS = [
-    TestSet("cmu-test", "in-domain", 500),
-    TestSet("bandai1", "cross-domain", 500),
-    TestSet("deepmimic", "cross-domain", 500),
+    TestSet("cmu-test", "in-domain", 300),
+    TestSet("bandai1", "cross-domain", 300),
+    TestSet("deepmimic", "cross-domain", 300),
 ]
 # Multi-hypothesis runs are 50x the work: a smaller, evenly spaced subset of the same frames.
-FRAMES_S50 = 100
+FRAMES_S50 = 40
 
 PAPER = {
     # Human3.6M, GT 2D (Table 4): S=1 MPJPE / PA-MPJPE, S=50 oracle MPJPE / PA-MPJPE
