@@ -110,3 +110,11 @@ def test_bad_inputs_are_named(world_poses):
     with pytest.raises(ValueError, match="batch_size"):
         train_prior(_da(world_poses[:10]), steps=1, **TINY)
     assert np.isfinite(world_poses).all()
+
+
+def test_eps_casts_other_dtypes(world_poses):
+    prior = train_prior(_da(world_poses), steps=1, **TINY)
+    x = torch.randn(3, 17, 3, dtype=torch.float64)
+    out = prior.eps(x, 0.05)
+    assert out.dtype == torch.float64
+    torch.testing.assert_close(out.float(), prior.eps(x.float(), 0.05))

@@ -95,9 +95,17 @@ class Prior:
     # ---------------------------------------------------------------- model
     @torch.no_grad()
     def eps(self, x: Tensor, t: float | Tensor) -> Tensor:
-        """Predicted noise for poses ``x`` (B, J, 3) at time ``t`` (scalar: fast path; or (B,))."""
+        """Predicted noise for poses ``x`` (B, J, 3) at time ``t`` (scalar: fast path; or (B,)).
+
+        ``x`` of another floating dtype than the network is cast for the call and the result cast
+        back, so a float64 optimisation can use a float32 prior.
+        """
         if self.network.training:
             self.network.eval()
+        dtype = self.dtype
+        if x.dtype != dtype:
+            t = t.to(dtype) if isinstance(t, Tensor) else t
+            return self.network(x.to(dtype), t).to(x.dtype)
         return self.network(x, t)
 
     def score(self, x: Tensor, t: float | Tensor) -> Tensor:
