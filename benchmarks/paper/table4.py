@@ -31,7 +31,7 @@ PRIORS = {
     "P5": "runs/exp-mixed-sm/prior",    # CMU train + Bandai-Namco 1 (CC BY-NC: never committed)
 }
 
-FRAMES = {1: 200, 50: 30}
+FRAMES = {1: 200, 50: 20}
 QUICK_FRAMES = {1: 16, 50: 4}
 
 # (RO, WU, RA, GT) like the paper's rows.
