@@ -85,6 +85,7 @@ def docs(session: nox.Session) -> None:
     root = Path(__file__).resolve().parent
     build = root / "docs" / "_build"
     session.run("python", "docs/_scripts/gen_api.py")
+    session.run("python", "docs/_scripts/gen_results.py")  # results.md tables from benchmarks/results
 
     # Private Jupyter dirs: mystmd starts `python -m jupyter_server`, which refuses to run as root
     # without allow_root, and reuses any server listed in the runtime dir, so a fresh one means

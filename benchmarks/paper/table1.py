@@ -53,7 +53,7 @@ def prior_info(prior: str | Path) -> dict[str, Any]:
     return {"prior": str(prior), "name": p.name, "hash": p.content_hash[:12],
             "data": [d.get("name") for d in card.get("data", [])],
             "steps": card.get("training", {}).get("steps"),
-            "interim": "INTERIM" in str(card.get("note", ""))}
+            "interim": "INTERIM" in str(card.get("note", "")), "note": str(card.get("note", ""))[:160]}
 
 
 def _scores(ds, joints=None) -> dict[str, float]:
