@@ -1,5 +1,15 @@
 """The pose prior: score network, diffusion schedules, training, checkpoints, initial poses.
 
+- :class:`~zedo_xr.prior.network.ScoreNet`: the paper's MLP eps-predictor (7.2 M parameters);
+  a scalar ``t`` takes the shared-time fast path.
+- :mod:`~zedo_xr.prior.schedules`: ``marginal(kind, t) -> (alpha, sigma)``, ``beta``, ``g2``,
+  ``ddim_step`` for ``kind`` in ``{"subvp", "ddpm"}``.
+- :func:`train_prior` / :func:`train_from_sources`: resumable training (``zedo train``).
+- :class:`Prior`, :func:`load_prior`: ``load_prior("default")`` is bundled (CMU train +
+  DeepMimic + climbing, permissive licences; see its ``card``).
+- :mod:`~zedo_xr.prior.hypotheses`: k-means initial poses in the canonical frame.
+- :mod:`~zedo_xr.prior.quality`: held-out denoising error and sample statistics.
+
 Submodules import torch; ``import zedo_xr`` does not import this package eagerly.
 """
 
