@@ -64,7 +64,7 @@ class LiftSettings:
     """
 
     initial: str = "grid"
-    initial_joints: str = "torso"
+    initial_joints: str = "all"
     initial_method: str = "kmeans"
     pitches: tuple[float, ...] = (0.0,)
     yaw_modes: int = 1
@@ -83,7 +83,7 @@ def _presets() -> dict[str, LiftSettings]:
     return {
         "default": LiftSettings(
             initial="grid",
-            initial_joints="torso",
+            initial_joints="all",
             loop=LoopSettings(iterations=200, warmup=0.2, step="tweedie", step_size=0.2,
                               translation_power=2.0, final_projection=False),
         ),
