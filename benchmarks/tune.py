@@ -68,8 +68,10 @@ def run(*, quick: bool = False, prior: str = "default", threads: int | None = No
     record("initial", "parity: Adam 500 steps, hips", initial="adam", initial_joints="hips", **base)
     for joints in ("hips", "torso", "all"):
         record("initial", f"grid, {joints}", initial="grid", initial_joints=joints, **base)
-    record("initial", "grid, torso, pitch 0/10/20 deg", initial="grid", initial_joints="torso",
-           pitches=(0.0, math.radians(10), math.radians(20)), **base)
+    record("initial", "grid, all, pitch -20..20 deg", initial="grid", initial_joints="all",
+           pitches=tuple(math.radians(a) for a in (-20, -10, 0, 10, 20)), **base)
+    record("initial", "grid, all, pitch full turn (8)", initial="grid", initial_joints="all",
+           pitches=tuple(k * math.pi / 4 for k in range(8)), **base)
     # Step rule and iterations
     record("step", "parity: dt 1/1000, 1000 it", settings="parity")
     record("step", "parity step, grid init, 1000 it", step="parity", step_size=1e-3, iterations=1000,
