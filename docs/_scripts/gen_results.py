@@ -57,8 +57,8 @@ def provenance(res: dict[str, Any], notebook: str | None) -> str:
             continue
         status = "**interim**" if info.get("interim") else "final"
         data = ", ".join(str(d) for d in info.get("data", info.get("sources", [])))
-        parts.append(f"{label if label != 'prior' else 'prior'}: `{info['name']}` ({status}, hash "
-                     f"`{info['hash']}`, trained on {data})")
+        note = f"; card: *{info['note'].rstrip('.')}*" if info.get("note") and not info.get("interim") else ""
+        parts.append(f"{label}: `{info['name']}` ({status}, hash `{info['hash']}`, trained on {data}{note})")
     m = res.get("machine", {})
     line = "; ".join(parts)
     line += f". Computed {m.get('date', '?')} (git {m.get('git', '?')}), {m.get('torch_threads', '?')} " \
