@@ -88,7 +88,8 @@ def prior_summary(path: str) -> dict[str, Any]:
     training = card.get("training", {})
     return {"path": path if path == "default" else str(Path(path).relative_to(REPO)),
             "name": p.name, "hash": p.content_hash[:12], "kind": p.kind,
-            "steps": training.get("steps"), "batch_size": training.get("batch_size"),
+            "steps": training.get("steps"), "steps_done": training.get("steps_done"),
+            "batch_size": training.get("batch_size"),
             "width": training.get("width"), "dropout": training.get("dropout"),
             "rotation_augmentation": training.get("rotation_augmentation"),
             "sources": [d.get("name") for d in card.get("data", [])],
