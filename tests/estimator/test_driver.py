@@ -167,3 +167,15 @@ def test_initial_none_keeps_the_canonical_orientation(data):
     assert not np.allclose(none["pose3d"].values, grid["pose3d"].values)
     with pytest.raises(ValueError, match="initial"):
         lift(ds, prior=prior, initial="magic", **FAST)
+
+
+def test_one_joint_and_single_frame(data):
+    ds, prior = data
+    one = ds.sel(joint=["pelvis"]).isel(frame=[0])
+    out = lift(one, prior=prior, **FAST)
+    assert out["pose3d"].shape == (1, 1, 17, 3)
+    assert np.isfinite(out["pose3d"].values).all()
+    # The one visible joint still lies on its camera ray.
+    p = out["pose3d"].sel(joint="pelvis").values[0, 0]
+    uv = (K_H36M @ p)[:2] / p[2]
+    np.testing.assert_allclose(uv, one["keypoints"].values[0, 0], atol=0.5)
