@@ -4,7 +4,7 @@ ZeDO minimises the reprojection error under a pose prior; a single frame of 2D k
 determine depth ordering (a limb towards or away from the camera projects alike), so different
 hypotheses can all reproject onto the same 2D within a few pixels while differing by tens of
 centimetres in 3D. This experiment lifts CMU test (in-domain) and Bandai-Namco 1 (cross-domain)
-with S = 10 k-means hypotheses (GT 2D, default settings), and per frame measures
+with S = 10 k-means hypotheses (GT 2D, lift_settings (the default preset of the time)), and per frame measures
 
 - ``reprojection_error`` of every hypothesis (px);
 - the left/right limb-length asymmetry of every hypothesis (a ground-truth-free plausibility
@@ -106,7 +106,7 @@ def run(quick: bool = False, *, prior: str = "default") -> dict[str, Any]:
     import torch
 
     from benchmarks.paper import write
-    from benchmarks.paper.table1 import prior_info
+    from benchmarks.paper.table1 import LIFT, prior_info
     from zedo_xr.estimator.driver import lift
     from zedo_xr.io.store import to_zarr
 
@@ -116,7 +116,7 @@ def run(quick: bool = False, *, prior: str = "default") -> dict[str, Any]:
     for name, role in SETS:
         ds = failure_views(name, role, n)
         t0 = time.perf_counter()
-        out = lift(ds, hypotheses=HYPOTHESES, prior=prior, progress=False)
+        out = lift(ds, hypotheses=HYPOTHESES, prior=prior, progress=False, **LIFT)
         seconds = time.perf_counter() - t0
         st = analyse(out)
         frames = pick(st)
@@ -161,13 +161,14 @@ def run(quick: bool = False, *, prior: str = "default") -> dict[str, Any]:
     payload = {
         "experiment": "Failure cases (Figure 6): hypotheses that reproject onto the same 2D but differ in 3D",
         "protocol": f"DESIGN.md §5 GT-2D views (seed 0), {n} evenly spaced frames per set, S = "
-                    f"{HYPOTHESES} k-means hypotheses, default settings; consistent hypothesis: "
+                    f"{HYPOTHESES} k-means hypotheses, lift_settings (the default preset of the time); "
+                    "consistent hypothesis: "
                     f"reprojection error < {REPROJ_PX} px and "
                     f"left/right limb asymmetry < {SYMMETRY:.0%}; spread: largest root-aligned MPJPE between "
                     f"two consistent hypotheses; picked: the {KEEP} frames (>= {MIN_CONSISTENT} "
                     "consistent hypotheses, >= 3 positions apart) of largest spread",
         "hypotheses": HYPOTHESES, "reprojection_px": REPROJ_PX, "symmetry": SYMMETRY,
-        "prior": prior_info(prior),
+        "prior": prior_info(prior), "lift_settings": LIFT,
         "zarr": ZARR.relative_to(RESULTS.parents[1]).as_posix(), "sets": sets,
     }
     return write("failures", payload, quick=quick)

@@ -61,6 +61,8 @@ def provenance(res: dict[str, Any], notebook: str | None) -> str:
         parts.append(f"{label}: `{info['name']}` ({status}, hash `{info['hash']}`, trained on {data}{note})")
     m = res.get("machine", {})
     line = "; ".join(parts)
+    if res.get("lift_settings"):
+        line += "; lift settings " + ", ".join(f"`{k}={v}`" for k, v in res["lift_settings"].items())
     line += f". Computed {m.get('date', '?')} (git {m.get('git', '?')}), {m.get('torch_threads', '?')} " \
             f"torch thread(s)."
     if notebook:
