@@ -142,7 +142,7 @@ def run(quick: bool = False) -> dict[str, Any]:
     path = RESULTS / f"paper_table4{'_quick' if quick else ''}.json"
     previous = json.loads(path.read_text()) if path.exists() else {}
     rows_torso = previous.get("rows_torso") or (
-        previous.get("rows") if "torso" in previous.get("settings", "torso") else None)
+        previous.get("rows") if "initial_joints='all'" not in previous.get("settings", "") else None)
     priors = {k: prior_path(k, quick=quick) for k in ("P1", "P2")}
     rows = []
     for test, role in (("cmu-test", "in-domain"), ("bandai1", "cross-domain")):
