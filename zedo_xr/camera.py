@@ -187,7 +187,11 @@ def rotation_y(angle: Tensor) -> Tensor:
 
 def random_rotations(n: int, *, generator: torch.Generator | None = None, dtype=torch.float32) -> Tensor:
     """Uniformly distributed rotations in SO(3), shape (n, 3, 3), via random unit quaternions."""
-    q = torch.randn(n, 4, generator=generator, dtype=dtype)
+    return quaternion_matrix(torch.randn(n, 4, generator=generator, dtype=dtype))
+
+
+def quaternion_matrix(q: Tensor) -> Tensor:
+    """Rotation matrices (*, 3, 3) from quaternions (*, 4) ``(w, x, y, z)``, normalised first."""
     q = q / q.norm(dim=-1, keepdim=True)
     w, x, y, z = q.unbind(-1)
     return torch.stack(

@@ -105,7 +105,7 @@ def fit_initial_pose(
     confidence: Tensor,
     K: Tensor,
     *,
-    joints: str = "torso",
+    joints: str = "all",
     yaw_steps: int = 36,
     refine_steps: int = 10,
     pitches: tuple[float, ...] = (0.0,),

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from zedo_xr.camera import quaternion_matrix, world_to_camera
 from zedo_xr.prior import schedules
 from zedo_xr.prior.network import ScoreNet
 
@@ -77,8 +78,6 @@ def camera_views(
 
     The draws come from ``generator`` (on the poses' device), in a fixed order.
     """
-    from zedo_xr.camera import world_to_camera
-
     B, dev, dt = world.shape[0], world.device, world.dtype
     u = torch.rand(B, 3, generator=generator, device=dev, dtype=dt)
     azimuth = u[:, 0] * (2 * math.pi)
@@ -95,23 +94,10 @@ def camera_views(
         x = torch.where((u[:, 2] < 0.5)[:, None, None], flipped, x)
     if rotation_probability > 0:
         q = torch.randn(B, 4, generator=generator, device=dev, dtype=dt)
-        Rr = _quaternion_matrix(q)
+        Rr = quaternion_matrix(q)
         use = torch.rand(B, generator=generator, device=dev, dtype=dt) < rotation_probability
         x = torch.where(use[:, None, None], x @ Rr.transpose(-1, -2), x)
     return x
-
-
-def _quaternion_matrix(q: Tensor) -> Tensor:
-    q = q / q.norm(dim=-1, keepdim=True)
-    w, x, y, z = q.unbind(-1)
-    return torch.stack(
-        [
-            torch.stack([1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)], -1),
-            torch.stack([2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)], -1),
-            torch.stack([2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)], -1),
-        ],
-        -2,
-    )
 
 
 def sample_times(
