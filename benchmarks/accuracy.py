@@ -45,7 +45,8 @@ def run(*, quick: bool = False, settings: str = "default", prior: str = "default
             ds = views(poses, condition, seed=seed)
             for S in (1, 50):
                 n_multi = 20 if quick else FRAMES_S50
-                part = ds if S == 1 else ds.isel(frame=slice(None, None, max(1, ds.sizes["frame"] // n_multi)))
+                step = max(1, ds.sizes["frame"] // n_multi)
+                part = ds if S == 1 else ds.isel(frame=slice(None, None, step))
                 start = time.perf_counter()
                 out = lift(part, hypotheses=S, settings=settings, prior=prior, seed=seed, progress=False)
                 seconds = time.perf_counter() - start

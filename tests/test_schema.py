@@ -26,7 +26,7 @@ def test_valid_dataset_passes(ds):
 @pytest.mark.parametrize("mutate, match", [
     (lambda d: d.rename({"uv": "xy"}), r"keypoints: expected dims including \('frame', 'joint', 'uv'\), got .*missing \('uv',\)"),
     (lambda d: d.drop_vars("keypoints"), r"dataset: expected a 'keypoints' variable"),
-    (lambda d: d.assign_coords(joint=["knee_%d" % i for i in range(17)]), r"keypoints: unknown joint names \['knee_0'"),
+    (lambda d: d.assign_coords(joint=[f"knee_{i}" for i in range(17)]), r"keypoints: unknown joint names \['knee_0'"),
     (lambda d: d.assign(keypoints=d.keypoints / 1000.0), r"keypoints: expected pixel coordinates .* look normalised"),
     (lambda d: d.assign(keypoints=d.keypoints.where(d.keypoints < 0)), r"keypoints: every keypoint is NaN"),
     (lambda d: d.assign(keypoints=d.keypoints.where(d.frame != 0, np.inf)), r"keypoints: expected finite pixel values or NaN"),

@@ -422,7 +422,7 @@ def _lift_to_store(ds: xr.Dataset, store: Any, *, K: Any, preset: str, progress:
     frame_chunk = int(kwargs["batch_size"] or max(1, 2048 // S))
     kp, _, _ = _prepare(ds, None)
     n = int(np.prod([kp.sizes[d] for d in _batch_dims(kp)]))
-    zeros = {"pose3d": np.zeros((n, S, len(H36M_JOINTS), 3), np.float32),
+    zeros: dict[str, np.ndarray] = {"pose3d": np.zeros((n, S, len(H36M_JOINTS), 3), np.float32),
              "reprojection_error": np.zeros((n, S)), "best_hypothesis": np.zeros(n, np.int64)}
     template = _attach(ds, kp, zeros, S)
     template.attrs.update(_provenance_of(kwargs, preset=preset, seconds=None))

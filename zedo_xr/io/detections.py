@@ -128,7 +128,9 @@ def load_coco_keypoints(
     frame_coords: dict[str, Any] = {"image_id": np.asarray(ids)}
     if files:
         frame_coords["file_name"] = labels(str(files.get(i, "")) for i in ids)
-    extra = {"score": ((FRAME, INDIVIDUAL), score)} if np.isfinite(score).any() else None
+    extra: dict[str, tuple[tuple[str, ...], np.ndarray]] | None = (
+        {"score": ((FRAME, INDIVIDUAL), score)} if np.isfinite(score).any() else None
+    )
     return _to_dataset(
         points,
         conf,

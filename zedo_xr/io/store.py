@@ -13,7 +13,7 @@ import json
 import os
 from collections.abc import Hashable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import xarray as xr
@@ -25,6 +25,7 @@ CHUNK_DONE = "chunk_done"
 CHUNK_DIM = "frame_chunk"
 
 StoreLike = str | os.PathLike | Any
+ZarrMode = Literal["w", "w-", "a", "a-", "r+"]
 
 
 # --------------------------------------------------------------------------- attrs and strings
@@ -103,7 +104,7 @@ def to_zarr(
     ds: xr.Dataset | xr.DataArray,
     store: StoreLike,
     *,
-    mode: str = "w-",
+    mode: ZarrMode = "w-",
     chunks: Mapping[str, int] | None = None,
 ) -> None:
     """Write a dataset as a zarr v3 store that :func:`open_zarr` reads back identically.
@@ -196,7 +197,7 @@ class ChunkedZarrWriter:
             return False
         return True
 
-    def _group(self, mode: str = "r+"):
+    def _group(self, mode: Literal["r", "r+"] = "r+"):
         import zarr
 
         return zarr.open_group(self.store, mode=mode, zarr_format=3)

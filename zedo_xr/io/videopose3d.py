@@ -245,7 +245,7 @@ def save_videopose3d(
             positions.setdefault(s, {})[a] = values[idx]
         meta = {"licence": data.attrs.get("licence", ""), "source": data.attrs.get("source", "")}
         meta.update(metadata or {})
-        np.savez_compressed(path, positions_3d=positions, metadata=meta, **extra)
+        np.savez_compressed(path, positions_3d=_object(positions), metadata=_object(meta), **extra)
         return
     kp = data[KEYPOINTS]
     if CAMERA not in kp.dims:
@@ -260,4 +260,11 @@ def save_videopose3d(
         "keypoints_symmetry": [list(H36M_LEFT), list(H36M_RIGHT)],
     }
     meta.update(metadata or {})
-    np.savez_compressed(path, positions_2d=positions_2d, metadata=meta, **extra)
+    np.savez_compressed(path, positions_2d=_object(positions_2d), metadata=_object(meta), **extra)
+
+
+def _object(value: Any) -> np.ndarray:
+    """A dict as the 0-d object array that VideoPose3D files hold (numpy would make the same)."""
+    out = np.empty((), dtype=object)
+    out[()] = value
+    return out
