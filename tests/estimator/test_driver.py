@@ -179,3 +179,13 @@ def test_one_joint_and_single_frame(data):
     p = out["pose3d"].sel(joint="pelvis").values[0, 0]
     uv = (K_H36M @ p)[:2] / p[2]
     np.testing.assert_allclose(uv, one["keypoints"].values[0, 0], atol=0.5)
+
+
+def test_dask_and_eager_agree_on_a_joint_subset(data):
+    ds, prior = data
+    subset = ds.sel(joint=ds.joint.values[:15])
+    eager = lift(subset, prior=prior, **FAST)
+    lazy = lift(subset.chunk({"frame": 3}), prior=prior, **FAST).compute()
+    xr.testing.assert_allclose(lazy["confidence"], eager["confidence"])
+    assert (lazy["confidence"].sel(joint=["right_elbow", "right_wrist"]) == 0).all()
+    np.testing.assert_allclose(lazy["pose3d"].values, eager["pose3d"].values, atol=1e-5)

@@ -452,7 +452,7 @@ def _result_dataset(kp: xr.DataArray, result: dict[str, np.ndarray], hypotheses:
     S = hypotheses
     coords = {HYPOTHESIS: np.arange(S), COORD: schema.labels(COORDS_3D)}
     pose = result["pose3d"].reshape(*shape, S, len(H36M_JOINTS), 3)
-    return xr.Dataset(
+    res = xr.Dataset(
         {
             POSE3D: ((*dims, HYPOTHESIS, JOINT, COORD), pose.astype(np.float32), {"units": "m"}),
             REPROJECTION_ERROR: ((*dims, HYPOTHESIS), result["reprojection_error"].reshape(*shape, S),
@@ -461,27 +461,30 @@ def _result_dataset(kp: xr.DataArray, result: dict[str, np.ndarray], hypotheses:
         },
         coords=coords,
     )
+    # kp comes from _prepare, so its joint axis is already the 17 H36M joints in order.
+    return res.assign_coords({d: kp[d] for d in dims if d in kp.coords}).assign_coords({JOINT: kp[JOINT]})
+
+
+def _on_h36m_joints(ds: xr.Dataset) -> xr.Dataset:
+    """The input on the 17 H36M joints in order; joints it lacks are missing (confidence 0)."""
+    if list(map(str, ds[JOINT].values)) == list(H36M_JOINTS):
+        return ds.copy()
+    out = ds.reindex({JOINT: schema.joint_coord(H36M_JOINTS)})
+    if CONFIDENCE in out:
+        out[CONFIDENCE] = out[CONFIDENCE].fillna(0.0)
+    return out
 
 
 def _attach(ds: xr.Dataset, kp: xr.DataArray, result: dict[str, np.ndarray], hypotheses: int) -> xr.Dataset:
     res = _result_dataset(kp, result, hypotheses)
-    res = res.assign_coords({d: kp[d] for d in _batch_dims(kp) if d in kp.coords})
-    res = res.assign_coords({JOINT: schema.joint_coord(H36M_JOINTS)})
-    out = ds.copy()
-    if list(map(str, ds[JOINT].values)) != list(H36M_JOINTS):
-        out = out.reindex({JOINT: schema.joint_coord(H36M_JOINTS)})
-        if CONFIDENCE in out:
-            out[CONFIDENCE] = out[CONFIDENCE].fillna(0.0)
-    return out.assign(res.data_vars).assign_coords(res.coords)
+    return _on_h36m_joints(ds).assign(res.data_vars).assign_coords(res.coords)
 
 
 def _lift_block(block: xr.Dataset, *, hypotheses: int, **kwargs: Any) -> xr.Dataset:
     kp, conf, K_da = block[KEYPOINTS], block[CONFIDENCE], block["K"]
     uv, c, Kn = _flatten(kp, conf, K_da)
     result = lift_arrays(uv, c, Kn, hypotheses=hypotheses, progress=False, **kwargs)
-    res = _result_dataset(kp, result, hypotheses)
-    return res.assign_coords({d: kp[d] for d in _batch_dims(kp) if d in kp.coords}).assign_coords(
-        {JOINT: kp[JOINT]})
+    return _result_dataset(kp, result, hypotheses)
 
 
 def _lift_dask(ds: xr.Dataset, kp: xr.DataArray, conf: xr.DataArray, K_da: xr.DataArray, *,
@@ -514,9 +517,6 @@ def _lift_dask(ds: xr.Dataset, kp: xr.DataArray, conf: xr.DataArray, K_da: xr.Da
                 JOINT: kp[JOINT].values, **{d: kp[d] for d in dims if d in kp.coords}},
     )
     res = xr.map_blocks(_lift_block, block_input, kwargs=kwargs, template=template)
-    out = ds.copy()
-    if list(map(str, ds[JOINT].values)) != list(H36M_JOINTS):
-        out = out.reindex({JOINT: schema.joint_coord(H36M_JOINTS)})
-    out = out.assign(res.data_vars).assign_coords(res.coords)
+    out = _on_h36m_joints(ds).assign(res.data_vars).assign_coords(res.coords)
     out.attrs.update(_provenance_of(kwargs, preset=preset, seconds=None))
     return out
