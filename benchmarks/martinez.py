@@ -79,8 +79,24 @@ SOURCES = {
 }
 
 
+def augment_bone_lengths(poses, std: float, seed: int):
+    """Each pose with its bones rescaled as the prior's ``bone_length_std`` augmentation does."""
+    from zedo_xr.prior.train import bone_length_factors, scale_bones
+    from zedo_xr.skeleton import flip_permutation
+
+    world = torch.from_numpy(poses.transpose("frame", "joint", "coord").values.astype(np.float32))
+    g = torch.Generator().manual_seed(seed)
+    factors = bone_length_factors(len(world), std, g, twin_index=torch.as_tensor(flip_permutation()))
+    return poses.copy(data=scale_bones(world, factors).numpy())
+
+
 def train(*, sources: tuple[str, ...] = ("cmu-train",), epochs: int = 40, views_per_pose: int = 4,
-          seed: int = 0, threads: int = 2) -> dict[str, Any]:
+          seed: int = 0, threads: int = 2, bone_length_std: float = 0.0) -> dict[str, Any]:
+    """Train the MLP on ``sources`` seen through random views.
+
+    ``bone_length_std`` > 0 gives it the bone-length augmentation of the prior (one random set of
+    proportions per pose), so the two can be compared with the same augmentation.
+    """
     from zedo_xr import io
     from zedo_xr.datasets import make_views
 
@@ -93,6 +109,8 @@ def train(*, sources: tuple[str, ...] = ("cmu-train",), epochs: int = 40, views_
     poses = xr.concat([s.isel(frame=slice(None, None, 4)).drop_vars(
         [c for c in s.coords if c not in ("joint", "coord")]) for s in loaded], dim="frame")
     poses = poses.assign_coords(frame=np.arange(poses.sizes["frame"]))
+    if bone_length_std > 0:
+        poses = augment_bone_lengths(poses.transpose("frame", "joint", "coord"), bone_length_std, seed + 7)
     ds = make_views(poses, seed=seed + 100, views_per_pose=views_per_pose)
     X, Y = features(ds).astype(np.float32), targets(ds).astype(np.float32)
     stats = {"x_mean": X.mean(0), "x_std": X.std(0) + 1e-6, "y_mean": Y.mean(0), "y_std": Y.std(0) + 1e-6}
@@ -118,7 +136,7 @@ def train(*, sources: tuple[str, ...] = ("cmu-train",), epochs: int = 40, views_
         sched.step()
         print(f"martinez epoch {epoch + 1}/{epochs} loss {total / len(perm):.4f}", flush=True)
     return {"model": model.eval(), "stats": stats, "train_pairs": len(X), "sources": list(sources),
-            "train_seconds": round(time.perf_counter() - start, 1)}
+            "bone_length_std": bone_length_std, "train_seconds": round(time.perf_counter() - start, 1)}
 
 
 def predict(trained: dict[str, Any], ds) -> np.ndarray:

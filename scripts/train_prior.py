@@ -40,6 +40,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--blocks", type=int, default=2)
     ap.add_argument("--dropout", type=float, default=0.0)
     ap.add_argument("--rotation-augmentation", action="store_true")
+    ap.add_argument("--bone-length-std", type=float, default=0.0,
+                    help="bone-length augmentation: log-normal std of the per-bone length factor")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--checkpoint-every", type=int, default=250)
     ap.add_argument("--eval-every", type=int, default=500)
@@ -72,7 +74,8 @@ def main(argv: list[str] | None = None) -> None:
         args.sources, run / "prior", data_root=args.data_root,
         steps=args.steps, batch_size=args.batch_size, lr=args.lr, warmup=args.warmup,
         min_lr_ratio=args.min_lr_ratio, schedule=args.schedule, t_sampling=args.t_sampling,
-        rotation_augmentation=args.rotation_augmentation, width=args.width, blocks=args.blocks,
+        rotation_augmentation=args.rotation_augmentation, bone_length_std=args.bone_length_std,
+        width=args.width, blocks=args.blocks,
         dropout=args.dropout,
         seed=args.seed, checkpoint_dir=run / "checkpoint", checkpoint_every=args.checkpoint_every,
         eval_every=args.eval_every, progress=False, device="cpu", name=args.name,
@@ -153,6 +156,8 @@ def training_command(cfg: dict, args) -> str:
     ]
     if cfg["rotation_augmentation"]:
         cmd.append("--rotation-augmentation")
+    if cfg.get("bone_length_std"):
+        cmd.append(f"--bone-length-std {cfg['bone_length_std']}")
     if cfg.get("init_from"):
         cmd.append(f"--init-from {cfg['init_from']}")
     return " ".join(cmd)

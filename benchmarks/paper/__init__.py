@@ -19,6 +19,20 @@ EXPERIMENTS = ("table1", "table2", "table3", "table4", "table5", "table6", "tabl
                "failures")
 
 
+LIFT: dict[str, Any] = {}
+"""Overrides of the lift settings shared by every experiment: none, so they run the library's
+``"default"`` preset as it is; each result file records the resolved settings and the commit."""
+
+
+def lift_settings(**overrides: Any) -> dict[str, Any]:
+    """The resolved lift settings of the experiments (``LIFT`` and ``overrides`` on the default preset)."""
+    from dataclasses import asdict
+
+    from zedo_xr.estimator.driver import resolve_settings
+
+    return asdict(resolve_settings("default", **{**LIFT, **overrides}))
+
+
 def results(name: str, *, recompute: bool | None = None, quick: bool = False) -> dict[str, Any]:
     """The stored results of experiment ``name``, computed first if missing or asked to.
 

@@ -105,8 +105,8 @@ def pick(stats: dict[str, np.ndarray], keep: int = KEEP, gap: int = 3) -> list[i
 def run(quick: bool = False, *, prior: str = "default") -> dict[str, Any]:
     import torch
 
-    from benchmarks.paper import write
-    from benchmarks.paper.table1 import LIFT, prior_info
+    from benchmarks.paper import LIFT, lift_settings, write
+    from benchmarks.paper.table1 import prior_info
     from zedo_xr.estimator.driver import lift
     from zedo_xr.io.store import to_zarr
 
@@ -168,7 +168,7 @@ def run(quick: bool = False, *, prior: str = "default") -> dict[str, Any]:
                     f"two consistent hypotheses; picked: the {KEEP} frames (>= {MIN_CONSISTENT} "
                     "consistent hypotheses, >= 3 positions apart) of largest spread",
         "hypotheses": HYPOTHESES, "reprojection_px": REPROJ_PX, "symmetry": SYMMETRY,
-        "prior": prior_info(prior), "lift_settings": LIFT,
+        "prior": prior_info(prior), "lift_settings": lift_settings(),
         "zarr": ZARR.relative_to(RESULTS.parents[1]).as_posix(), "sets": sets,
     }
     return write("failures", payload, quick=quick)

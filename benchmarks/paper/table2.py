@@ -46,8 +46,8 @@ def _row(out, **extra: Any) -> dict[str, Any]:
 def run(quick: bool = False, *, prior: str = "default") -> dict[str, Any]:
     import torch
 
-    from benchmarks.paper import write
-    from benchmarks.paper.table1 import LIFT, prior_info
+    from benchmarks.paper import LIFT, lift_settings, write
+    from benchmarks.paper.table1 import prior_info
     from zedo_xr.estimator.driver import lift
 
     torch.set_num_threads(1)
@@ -75,7 +75,7 @@ def run(quick: bool = False, *, prior: str = "default") -> dict[str, Any]:
                     "S = 10 and 50 on the 'multi' frames; lift_settings (the default preset of the time); "
                     "*_min = oracle minimum over hypotheses, *_best = non-oracle best_hypothesis, "
                     "*_mean = mean over hypotheses",
-        "prior": prior_info(prior), "lift_settings": LIFT, "paper": PAPER, "rows": rows,
+        "prior": prior_info(prior), "lift_settings": lift_settings(), "paper": PAPER, "rows": rows,
     }
     return write("table2", payload, quick=quick)
 

@@ -50,8 +50,8 @@ def _row(out, **extra: Any) -> dict[str, Any]:
 def run(quick: bool = False, *, prior: str = "default") -> dict[str, Any]:
     import torch
 
-    from benchmarks.paper import write
-    from benchmarks.paper.table1 import LIFT, prior_info
+    from benchmarks.paper import LIFT, lift_settings, write
+    from benchmarks.paper.table1 import prior_info
     from zedo_xr.estimator.driver import lift
 
     torch.set_num_threads(1)
@@ -82,7 +82,7 @@ def run(quick: bool = False, *, prior: str = "default") -> dict[str, Any]:
                     f"and on one in {step} of them ('multi'); S = 50 on the 'multi' frames; default "
                     "settings; *_min: oracle (for PCK/AUC at the hypothesis of minimum MPJPE), "
                     "*_best: non-oracle best_hypothesis",
-        "prior": prior_info(prior), "lift_settings": LIFT, "paper": PAPER, "rows": rows,
+        "prior": prior_info(prior), "lift_settings": lift_settings(), "paper": PAPER, "rows": rows,
     }
     return write("table3", payload, quick=quick)
 

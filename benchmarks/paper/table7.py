@@ -33,8 +33,8 @@ def run(quick: bool = False, *, prior: str = "default") -> dict[str, Any]:
     import numpy as np
     import torch
 
-    from benchmarks.paper import write
-    from benchmarks.paper.table1 import LIFT, prior_info
+    from benchmarks.paper import LIFT, lift_settings, write
+    from benchmarks.paper.table1 import prior_info
     from zedo_xr.estimator.driver import lift
     from zedo_xr.metrics import evaluate
 
@@ -71,7 +71,8 @@ def run(quick: bool = False, *, prior: str = "default") -> dict[str, Any]:
         "protocol": f"DESIGN.md §5 GT-2D views (seed 0), {n} evenly spaced CMU test frames; default "
                     f"settings with initial_method overridden; random/generated averaged over seeds "
                     f"{list(seeds)} (sd = standard deviation over seeds)",
-        "prior": prior_info(prior), "lift_settings": LIFT, "paper": PAPER, "rows": rows, "runs": runs,
+        "prior": prior_info(prior), "lift_settings": lift_settings(), "paper": PAPER, "rows": rows,
+        "runs": runs,
     }
     return write("table7", payload, quick=quick)
 

@@ -6,7 +6,14 @@ import torch
 import xarray as xr
 
 from zedo_xr.prior import load_prior, train_prior
-from zedo_xr.prior.train import camera_views, learning_rate, sample_times
+from zedo_xr.prior.train import (
+    bone_length_factors,
+    camera_views,
+    learning_rate,
+    sample_times,
+    scale_bones,
+)
+from zedo_xr.skeleton import H36M_BONES, flip_permutation
 
 TINY = {"batch_size": 64, "warmup": 2, "width": 64, "blocks": 1, "progress": False,
         "device": "cpu", "hypotheses": False}
@@ -86,6 +93,50 @@ def test_camera_views_are_root_relative_upright_and_flipped(world_poses):
     assert 0.3 < flipped.float().mean() < 0.7
     torch.testing.assert_close(hip[flipped], ref_l[flipped])
     torch.testing.assert_close(hip_l[flipped], ref[flipped])
+
+
+def test_scale_bones_scales_each_bone_and_keeps_directions(world_poses, device, dtype):
+    pose = torch.from_numpy(world_poses[:5]).to(device, dtype)
+    factors = torch.linspace(0.5, 1.5, 5 * 17, device=device, dtype=dtype).reshape(5, 17)
+    out = scale_bones(pose, factors)
+    torch.testing.assert_close(out[:, 0], pose[:, 0])
+    for parent, child in H36M_BONES:
+        before, after = pose[:, child] - pose[:, parent], out[:, child] - out[:, parent]
+        torch.testing.assert_close(after, factors[:, child, None] * before)
+    torch.testing.assert_close(scale_bones(pose, torch.ones_like(factors)), pose)
+
+
+def test_scale_bones_checks_shapes_and_tree_order():
+    with pytest.raises(ValueError, match="pose: expected shape"):
+        scale_bones(torch.zeros(2, 16, 3), torch.ones(2, 16))
+    with pytest.raises(ValueError, match="factors: expected shape"):
+        scale_bones(torch.zeros(2, 17, 3), torch.ones(2, 16))
+    with pytest.raises(ValueError, match="parent before its child"):
+        scale_bones(torch.zeros(1, 3, 3), torch.ones(1, 3), parents=(-1, 2, 0))
+
+
+def test_bone_length_factors_are_symmetric_and_log_normal():
+    twins = torch.as_tensor(flip_permutation())
+    g = torch.Generator().manual_seed(0)
+    f = bone_length_factors(20000, 0.2, g, twin_index=twins)
+    assert f.shape == (20000, 17) and (f > 0).all()
+    torch.testing.assert_close(f, f[:, twins])
+    assert abs(float(f.log().std()) - 0.2) < 0.01
+    assert abs(float(f.log().mean())) < 0.01
+
+
+def test_bone_length_augmentation_trains_and_resumes_old_checkpoints(world_poses, tmp_path):
+    da = _da(world_poses)
+    prior = train_prior(da, steps=2, bone_length_std=0.2, **TINY)
+    assert prior.card["training"]["bone_length_std"] == 0.2
+    # a checkpoint written before the setting existed resumes as bone_length_std=0
+    train_prior(da, steps=2, checkpoint_dir=tmp_path, **TINY)
+    meta = json.loads((tmp_path / "state.json").read_text())
+    del meta["config"]["bone_length_std"]
+    (tmp_path / "state.json").write_text(json.dumps(meta))
+    assert train_prior(da, steps=3, checkpoint_dir=tmp_path, **TINY).card["training"]["steps_done"] == 3
+    with pytest.raises(ValueError, match="bone_length_std"):
+        train_prior(da, steps=4, checkpoint_dir=tmp_path, bone_length_std=0.1, **TINY)
 
 
 def test_time_sampling_modes():

@@ -39,6 +39,8 @@ T_SAMPLING = ("uniform", "truncated", "mixed")
 probability ``t_low_fraction`` from the truncated range, else uniform."""
 
 STATE_FILE, STATE_JSON = "state.safetensors", "state.json"
+_ADDED_LATER = {"bone_length_std": 0.0}
+"""Settings added after checkpoints were written without them, with the value those runs used."""
 
 
 # ----------------------------------------------------------------------------- data
@@ -98,6 +100,65 @@ def camera_views(
         use = torch.rand(B, generator=generator, device=dev, dtype=dt) < rotation_probability
         x = torch.where(use[:, None, None], x @ Rr.transpose(-1, -2), x)
     return x
+
+
+def bone_length_factors(
+    batch: int, std: float, generator: torch.Generator, *, twin_index: Tensor, device=None,
+    dtype=torch.float32,
+) -> Tensor:
+    """Random log-normal length factors ``exp(std * z)`` per joint's parent bone, shape (batch, J).
+
+    A left bone and its right twin (``twin_index``, the left/right flip permutation) get the same
+    factor, so augmented skeletons stay symmetric, as people are. Column 0 (the root) is unused.
+    """
+    z = torch.randn(batch, len(twin_index), generator=generator, device=device, dtype=dtype)
+    own = torch.arange(len(twin_index), device=twin_index.device)
+    z = z[:, torch.minimum(own, twin_index).to(z.device)]
+    return torch.exp(std * z)
+
+
+def scale_bones(pose: Tensor, factors: Tensor, parents: tuple[int, ...] | None = None) -> Tensor:
+    """Multiply every bone's length by a factor, keeping its direction and the root in place.
+
+    Parameters
+    ----------
+    pose : Tensor (B, J, 3)
+    factors : Tensor (B, J)
+        ``factors[:, j]`` scales the bone from ``parents[j]`` to ``j``; the root's entry is ignored.
+    parents : tuple of int, optional
+        Parent index per joint, every parent before its children (default: the H36M tree).
+
+    Returns
+    -------
+    Tensor (B, J, 3)
+        Rebuilt down the tree, so scaling the thigh also moves the shin and foot with the knee.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from zedo_xr.prior.train import scale_bones
+    >>> pose = torch.randn(2, 17, 3)
+    >>> same = scale_bones(pose, torch.ones(2, 17))
+    >>> bool(torch.allclose(same, pose, atol=1e-6))
+    True
+    """
+    if parents is None:
+        from zedo_xr.skeleton import H36M_PARENTS
+
+        parents = H36M_PARENTS
+    if pose.ndim != 3 or pose.shape[-1] != 3 or pose.shape[1] != len(parents):
+        raise ValueError(f"pose: expected shape (B, {len(parents)}, 3), got {tuple(pose.shape)}")
+    if factors.shape != pose.shape[:2]:
+        raise ValueError(f"factors: expected shape {tuple(pose.shape[:2])}, got {tuple(factors.shape)}")
+    joints = [pose[:, 0]]
+    for child, parent in enumerate(parents):
+        if parent < 0:
+            continue
+        if parent >= child:
+            raise ValueError(f"parents: expected every parent before its child, got {parent} -> {child}")
+        bone = pose[:, child] - pose[:, parent]
+        joints.append(joints[parent] + factors[:, child, None] * bone)
+    return torch.stack(joints, dim=1)
 
 
 def sample_times(
@@ -199,6 +260,7 @@ def train_prior(
     t_low_fraction: float = 0.8,
     rotation_augmentation: bool = False,
     rotation_probability: float = 0.5,
+    bone_length_std: float = 0.0,
     flip: bool = True,
     pitch_range: tuple[float, float] = (0.0, 20.0),
     width: int = 1024,
@@ -240,6 +302,11 @@ def train_prior(
         ``benchmarks/results/prior_t_sampling.md``; ``"uniform"`` is the official choice.
     rotation_augmentation, rotation_probability
         Also rotate by a uniform random SO(3) rotation with this probability (the paper's RA).
+    bone_length_std : float
+        Bone-length augmentation (not in the paper): scale every bone by ``exp(bone_length_std * z)``,
+        ``z ~ N(0, 1)``, the same factor for a left bone and its right twin. Teaches the prior
+        proportions beyond those of its training skeletons, which is what limits cross-domain
+        accuracy (``docs/results.md``). 0 turns it off.
     flip, pitch_range
         Left/right flip with probability 1/2; camera pitch below the horizon, degrees.
     width, blocks, dropout
@@ -292,7 +359,7 @@ def train_prior(
         "min_lr_ratio": min_lr_ratio, "schedule": schedule, "t_sampling": t_sampling,
         "t_max": t_max, "t_low_fraction": t_low_fraction,
         "rotation_augmentation": rotation_augmentation,
-        "rotation_probability": rotation_probability, "flip": flip,
+        "rotation_probability": rotation_probability, "bone_length_std": bone_length_std, "flip": flip,
         "pitch_range": list(pitch_range), "width": width, "blocks": blocks, "dropout": dropout,
         "ema_decay": ema_decay, "grad_clip": grad_clip, "seed": seed,
         "optimizer": "Adam(betas=(0.9, 0.999), eps=1e-8)",
@@ -315,7 +382,7 @@ def train_prior(
     ema.eval().requires_grad_(False)
     opt = torch.optim.Adam(net.parameters(), lr=lr, betas=(0.9, 0.999), eps=1e-8)
     flip_index = None
-    if flip:
+    if flip or bone_length_std > 0:
         from zedo_xr.skeleton import flip_permutation
 
         flip_index = torch.as_tensor(flip_permutation(), device=dev)
@@ -334,8 +401,8 @@ def train_prior(
                 f"resume: checkpoint {ckpt} was trained on data {meta['data_hash']}, "
                 f"got {data_hash}; pass resume=False or another checkpoint_dir"
             )
-        changed = {k: (meta["config"][k], v) for k, v in config.items()
-                   if k != "steps" and meta["config"].get(k) != v}
+        changed = {k: (meta["config"].get(k, _ADDED_LATER.get(k)), v) for k, v in config.items()
+                   if k != "steps" and meta["config"].get(k, _ADDED_LATER.get(k)) != v}
         if changed:
             raise ValueError(f"resume: settings differ from the checkpoint's: {changed}")
         start, history, wall = meta["step"], meta["history"], meta["wall_time_s"]
@@ -375,6 +442,12 @@ def train_prior(
         t = sample_times(batch_size, t_sampling, gs, t_max=t_max, low_fraction=t_low_fraction,
                          device=dev, dtype=x0.dtype)
         noise = torch.randn(x0.shape, generator=gs, device=dev, dtype=x0.dtype)
+        if bone_length_std > 0:
+            # Drawn after the other draws, so runs without it keep their exact random streams.
+            assert flip_index is not None
+            factors = bone_length_factors(batch_size, bone_length_std, gs, twin_index=flip_index,
+                                          device=dev, dtype=x0.dtype)
+            x0 = scale_bones(x0, factors)
         torch.manual_seed(seed * 1_000_033 + step)  # dropout masks
         for group in opt.param_groups:
             group["lr"] = learning_rate(step, lr=lr, warmup=warmup, steps=steps,
