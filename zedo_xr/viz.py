@@ -518,12 +518,22 @@ def _eye() -> dict[str, float]:
     return {"x": float(eye[0]), "y": float(eye[1]), "z": float(eye[2])}
 
 
+_LEGEND_PER_ROW = 4   # entries like "hypothesis 12 · 5.7 px · MPJPE 29 mm" on a ~1300 px page
+_LEGEND_ROW_PX = 24
+
+
 def _layout(view: _View) -> dict[str, Any]:
     r3, split = view.range3d, 0.55
+    # The legend sits above the plots and wraps upwards with many hypotheses: reserve its rows in
+    # the top margin so it never runs into the title, which is pinned to the top of the page.
+    entries = len(view.slot_labels) + int(view.gt is not None) + int(view.keypoints is not None)
+    rows = max(1, -(-entries // _LEGEND_PER_ROW))
+    top = 80 + _LEGEND_ROW_PX * rows
     layout: dict[str, Any] = {
-        "title": {"text": _title(view, 0), "x": 0.01, "xanchor": "left"},
-        "height": 700,
-        "margin": {"l": 10, "r": 10, "t": 110, "b": 10},
+        "title": {"text": _title(view, 0), "x": 0.01, "xanchor": "left",
+                  "y": 0.995, "yref": "container", "yanchor": "top"},
+        "height": 620 + top,
+        "margin": {"l": 10, "r": 10, "t": top, "b": 10},
         "legend": {"orientation": "h", "x": 0.0, "xanchor": "left", "y": 1.02, "yanchor": "bottom"},
         "uirevision": "zedo",  # keep the user's 3D camera and zoom across frame updates
         "scene": {
