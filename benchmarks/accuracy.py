@@ -14,7 +14,9 @@ from benchmarks.common import CONDITIONS, TestSet, machine, markdown_table, view
 TEST_SETS = [
     TestSet("cmu-test", "in-domain", 300),
     TestSet("bandai1", "cross-domain", 300),
-    TestSet("deepmimic", "cross-domain", 300),
+    # The default prior trains on these very clips (acrobatics: flips, cartwheels, rolls), so they
+    # test hard poses, not another domain; Table 1 tests them with a CMU-only prior.
+    TestSet("deepmimic", "seen clips", 300),
 ]
 # Multi-hypothesis runs are 50x the work: a smaller, evenly spaced subset of the same frames.
 FRAMES_S50 = 40

@@ -4,7 +4,7 @@ ZeDO minimises the reprojection error under a pose prior; a single frame of 2D k
 determine depth ordering (a limb towards or away from the camera projects alike), so different
 hypotheses can all reproject onto the same 2D within a few pixels while differing by tens of
 centimetres in 3D. This experiment lifts CMU test (in-domain) and Bandai-Namco 1 (cross-domain)
-with S = 10 k-means hypotheses (GT 2D, lift_settings (the default preset of the time)), and per frame measures
+with S = 10 k-means hypotheses (GT 2D, the default lift preset), and per frame measures
 
 - ``reprojection_error`` of every hypothesis (px);
 - the left/right limb-length asymmetry of every hypothesis (a ground-truth-free plausibility
@@ -161,7 +161,7 @@ def run(quick: bool = False, *, prior: str = "default") -> dict[str, Any]:
     payload = {
         "experiment": "Failure cases (Figure 6): hypotheses that reproject onto the same 2D but differ in 3D",
         "protocol": f"DESIGN.md §5 GT-2D views (seed 0), {n} evenly spaced frames per set, S = "
-                    f"{HYPOTHESES} k-means hypotheses, lift_settings (the default preset of the time); "
+                    f"{HYPOTHESES} k-means hypotheses, the default lift preset; "
                     "consistent hypothesis: "
                     f"reprojection error < {REPROJ_PX} px and "
                     f"left/right limb asymmetry < {SYMMETRY:.0%}; spread: largest root-aligned MPJPE between "

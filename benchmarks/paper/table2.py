@@ -72,7 +72,7 @@ def run(quick: bool = False, *, prior: str = "default") -> dict[str, Any]:
         "experiment": "Table 2 analogue: in-domain (CMU test), 5 px Gaussian noise on the 2D, S = 1, 10, 50",
         "protocol": f"DESIGN.md §5 views (seed 0) with 5 px noise; S = 1 on {n1} evenly spaced frames "
                     f"('all') and on one in {step} of them ('multi', {subset.sizes['frame']} frames), "
-                    "S = 10 and 50 on the 'multi' frames; lift_settings (the default preset of the time); "
+                    "S = 10 and 50 on the 'multi' frames; the default lift preset; "
                     "*_min = oracle minimum over hypotheses, *_best = non-oracle best_hypothesis, "
                     "*_mean = mean over hypotheses",
         "prior": prior_info(prior), "lift_settings": lift_settings(), "paper": PAPER, "rows": rows,
