@@ -80,6 +80,11 @@ def run(*, quick: bool = False, settings: str = "default", prior: str = "default
         markdown_table(rows, ["dataset", "role", "condition", "S", "frames", "mpjpe", "pa_mpjpe",
                               "mpjpe_min", "pa_mpjpe_min", "mpjpe_best", "pa_mpjpe_best", "seconds"]),
         "",
+        "Roles: `in-domain` = held-out frames of a dataset the prior trains on (CMU test vs CMU "
+        "train); `cross-domain` = data the prior never saw; `seen clips` = the DeepMimic clips are "
+        "in the default prior's training data, so they test hard (acrobatic) poses, not another "
+        "domain (the Table 1 notebook tests them with a CMU-only prior).",
+        "",
         "Paper (Human3.6M in-domain, GT 2D, Table 4): S = 1 MPJPE 50.1, PA-MPJPE 35.8; "
         "S = 50 min MPJPE 37.0, PA 27.5. Paper cross-domain (3DPW, Table 1): S = 1 PA-MPJPE 40.3, "
         "MPJPE 69.7.",

@@ -1,7 +1,10 @@
-"""Run the benchmarks: ``python -m benchmarks.run [accuracy|speed|tune|all] [--quick]``.
+"""Run the benchmarks: ``python -m benchmarks.run [accuracy|speed|tune|paper|all] [--quick]``.
 
-``nox -s bench -- speed --device cuda`` runs the speed benchmark on a GPU. Results are written
-to ``benchmarks/results/`` as JSON and markdown, with the machine and the exact command.
+``nox -s bench -- speed --device cuda`` runs the speed benchmark on a GPU; ``paper`` recomputes
+every paper experiment (:mod:`benchmarks.paper`; the experiment priors come from
+``scripts/paper_priors_queue.sh``). The prior's t-sampling study has its own command line
+(``python benchmarks/prior_t_sampling.py``). Results are written to ``benchmarks/results/`` as
+JSON and markdown, with the machine and the exact command.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import argparse
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.run")
     parser.add_argument("which", nargs="*", default=["all"],
-                        choices=["all", "accuracy", "speed", "tune", "prior"])
+                        choices=["all", "accuracy", "speed", "tune", "paper"])
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke test")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--threads", type=int, default=2)
@@ -32,6 +35,13 @@ def main(argv: list[str] | None = None) -> int:
         from benchmarks import accuracy
 
         accuracy.run(quick=args.quick, settings=args.settings, prior=args.prior, threads=args.threads)
+    if "paper" in which:
+        import importlib
+
+        from benchmarks.paper import EXPERIMENTS
+
+        for name in EXPERIMENTS:
+            importlib.import_module(f"benchmarks.paper.{name}").run(quick=args.quick)
     return 0
 
 

@@ -1,9 +1,10 @@
 """The paper's experiments (Tables 1-7, Figure 5, failure cases) on the open data.
 
 Each experiment is a module with ``run(quick=False) -> dict`` that computes its numbers and
-writes ``benchmarks/results/paper_<name>.json``; the notebooks under ``notebooks/`` (shown on the site through the ``docs/notebooks`` link) read
-those files through :func:`results` and recompute them when asked (``ZEDO_RECOMPUTE=1`` or
-``recompute=True``). ``python -m benchmarks.run paper`` recomputes them all.
+writes ``benchmarks/results/paper_<name>.json``; the notebooks under ``notebooks/`` read those
+files through :func:`results` and recompute them when asked (``ZEDO_RECOMPUTE=1`` or
+``recompute=True``). ``nox -s bench -- paper`` (``python -m benchmarks.run paper``) recomputes
+them all; the experiment priors they need come from ``scripts/paper_priors_queue.sh``.
 """
 
 from __future__ import annotations

@@ -30,7 +30,7 @@ from typing import Any
 from benchmarks.paper.table4 import prior_path, prior_summary, score, test_views
 
 DT = 5e-3  # time jump of the DDIM / DDPM rules per iteration (default; run() tunes it)
-DT_GRID = (2e-3, 5e-3, 1e-2, 2e-2, 5e-2)
+DT_GRID = (2e-3, 5e-3, 1e-2, 2e-2, 5e-2, 1e-1)
 TUNE_FRAMES = 100
 T_FLOOR = 1e-3
 
