@@ -34,6 +34,13 @@ def lift_settings(**overrides: Any) -> dict[str, Any]:
     return asdict(resolve_settings("default", **{**LIFT, **overrides}))
 
 
+def lift_overrides(stored: dict[str, Any]) -> dict[str, Any]:
+    """The ``lift(**overrides)`` that reproduce stored :func:`lift_settings` (nested loop flattened)."""
+    flat = {k: v for k, v in stored.items() if k != "loop"}
+    flat.update(stored.get("loop") or {})
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in flat.items()}
+
+
 def results(name: str, *, recompute: bool | None = None, quick: bool = False) -> dict[str, Any]:
     """The stored results of experiment ``name``, computed first if missing or asked to.
 
