@@ -137,31 +137,25 @@ def run(quick: bool = False) -> dict[str, Any]:
 
     torch.set_num_threads(1)
     priors = {k: prior_path(k, quick=quick) for k in ("P1", "P2")}
-    rows = []
-    for test, role in (("cmu-test", "in-domain"), ("bandai1", "cross-domain")):
-        for ro, wu, ra, gt in CONFIGS:
-            row: dict[str, Any] = {"test": test, "role": role, "prior": "P2" if ra else "P1",
-                                   "RO": ro, "WU": wu, "RA": ra, "GT": gt}
-            for S in (1, 50):
-                ds = test_views(test, "exact" if gt else "noise5px", S, quick)
-                r = score(ds, priors[row["prior"]], S, initial="grid" if ro else "none",
-                          warmup=WARMUP if wu else 0.0, initial_joints=INITIAL_JOINTS)
-                row[f"S{S}_mpjpe"], row[f"S{S}_pa_mpjpe"] = r["mpjpe"], r["pa_mpjpe"]
-                row[f"S{S}_frames"], row[f"S{S}_seconds"] = r["frames"], r["seconds"]
-            rows.append(row)
-            print(row, flush=True)
-    rows_torso = []
-    for row in rows:
-        if not row["RO"]:
-            continue  # without the rotation fit the joints that drive it do not matter
-        torso = {k: v for k, v in row.items() if not k.startswith("S")}
+
+    def measure(row: dict[str, Any], initial_joints: str, *, timings: bool = True) -> dict[str, Any]:
         for S in (1, 50):
             ds = test_views(row["test"], "exact" if row["GT"] else "noise5px", S, quick)
-            r = score(ds, priors[row["prior"]], S, initial="grid",
-                      warmup=WARMUP if row["WU"] else 0.0, initial_joints="torso")
-            torso[f"S{S}_mpjpe"], torso[f"S{S}_pa_mpjpe"] = r["mpjpe"], r["pa_mpjpe"]
-        rows_torso.append(torso)
-        print("torso", torso, flush=True)
+            r = score(ds, priors[row["prior"]], S, initial="grid" if row["RO"] else "none",
+                      warmup=WARMUP if row["WU"] else 0.0, initial_joints=initial_joints)
+            row[f"S{S}_mpjpe"], row[f"S{S}_pa_mpjpe"] = r["mpjpe"], r["pa_mpjpe"]
+            if timings:
+                row[f"S{S}_frames"], row[f"S{S}_seconds"] = r["frames"], r["seconds"]
+        print(row, flush=True)
+        return row
+
+    rows = [measure({"test": test, "role": role, "prior": "P2" if ra else "P1",
+                     "RO": ro, "WU": wu, "RA": ra, "GT": gt}, INITIAL_JOINTS)
+            for test, role in (("cmu-test", "in-domain"), ("bandai1", "cross-domain"))
+            for ro, wu, ra, gt in CONFIGS]
+    # Without the rotation fit the joints that would drive it do not matter: RO rows only.
+    rows_torso = [measure({k: v for k, v in row.items() if not k.startswith("S")}, "torso", timings=False)
+                  for row in rows if row["RO"]]
     payload = {
         "experiment": "Table 4 ablation: RO, WU, RA, exact vs 5 px noisy 2D",
         "protocol": "DESIGN.md §5 virtual H36M cameras (seed 0); S=1 mean, S=50 oracle min; mm",
