@@ -514,7 +514,7 @@ def _aspect(range3d: np.ndarray) -> dict[str, float]:
 def _eye() -> dict[str, float]:
     """Scene eye on the camera's side (towards -z), a little right of and above it."""
     direction = np.array([0.45, -1.0, 0.3])  # scene axes: right, towards the camera, up
-    eye = direction / np.linalg.norm(direction) * 1.8
+    eye = direction / np.linalg.norm(direction) * 2.1  # far enough that no axis title is clipped
     return {"x": float(eye[0]), "y": float(eye[1]), "z": float(eye[2])}
 
 
@@ -522,17 +522,27 @@ _LEGEND_PER_ROW = 4   # entries like "hypothesis 12 · 5.7 px · MPJPE 29 mm" on
 _LEGEND_ROW_PX = 24
 
 
-def _layout(view: _View) -> dict[str, Any]:
-    r3, split = view.range3d, 0.55
-    # The legend sits above the plots and wraps upwards with many hypotheses: reserve its rows in
-    # the top margin so it never runs into the title, which is pinned to the top of the page.
+_PLOT_PX = 610         # height of the plotting area, below the legend and above the controls
+
+
+def _top_margin(view: _View) -> int:
+    """Pixels above the plots: the title's row and the legend's rows.
+
+    The legend sits above the plots and wraps upwards with many hypotheses: its rows are reserved
+    in the top margin so it never runs into the title, which is pinned to the top of the page.
+    """
     entries = len(view.slot_labels) + int(view.gt is not None) + int(view.keypoints is not None)
     rows = max(1, -(-entries // _LEGEND_PER_ROW))
-    top = 80 + _LEGEND_ROW_PX * rows
+    return 80 + _LEGEND_ROW_PX * rows
+
+
+def _layout(view: _View) -> dict[str, Any]:
+    r3, split = view.range3d, 0.55
+    top = _top_margin(view)
     layout: dict[str, Any] = {
         "title": {"text": _title(view, 0), "x": 0.01, "xanchor": "left",
                   "y": 0.995, "yref": "container", "yanchor": "top"},
-        "height": 620 + top,
+        "height": _PLOT_PX + 10 + top,
         "margin": {"l": 10, "r": 10, "t": top, "b": 10},
         "legend": {"orientation": "h", "x": 0.0, "xanchor": "left", "y": 1.02, "yanchor": "bottom"},
         "uirevision": "zedo",  # keep the user's 3D camera and zoom across frame updates
@@ -593,9 +603,12 @@ def _controls(view: _View) -> dict[str, Any]:
             {"label": "❚❚", "method": "animate", "args": [[None], pause]},
         ],
     }
+    # The menu sits in the title's row, at the right: there it never covers the legend, whose
+    # rows fill the width of the page below the title.
     menu = {
         "type": "dropdown", "direction": "down", "showactive": True, "active": 0,
-        "x": 1.0, "xanchor": "right", "y": 1.0, "yanchor": "bottom", "pad": {"b": 40},
+        "x": 1.0, "xanchor": "right", "y": 1.0 + (_top_margin(view) - 6) / _PLOT_PX,
+        "yanchor": "top",
         "buttons": [
             {"label": label, "method": "restyle", "args": [{"visible": _visibility(view, key)}]}
             for label, key in _menu_keys(view)
