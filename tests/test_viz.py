@@ -144,6 +144,13 @@ def test_plot_hypothesis_dropdown(fig: go.Figure) -> None:
     assert visible["best"] == [False] * 3 + [True, True, True] + [False] * 3 + [True]
     one = [False, True, False, False, True, True, False, True, False, False]
     assert visible["hypothesis 1"] == one
+    # The menu hangs from the title's row, above every legend row, so it never covers an entry.
+    plot_px = fig.layout.height - fig.layout.margin.t - fig.layout.margin.b
+    menu_px_above_plot = (menu.y - 1.0) * plot_px
+    legend_px = 24 * 2 + 0.02 * plot_px   # the legend's rows start just above the plot
+    assert menu.yanchor == "top" and menu.xanchor == "right"
+    assert menu_px_above_plot - 32 > legend_px   # 32 px: the menu's own height
+    assert menu_px_above_plot < fig.layout.margin.t  # still on the page
 
 
 def test_plot_scene_layout(fig: go.Figure) -> None:
