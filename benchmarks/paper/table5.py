@@ -16,8 +16,8 @@ and ray projection are the default preset's):
 ``dt`` is a time jump per iteration (at 100 iterations the loop's own time grid moves by only
 9.1e-4 per iteration, which for the 1000-step DDPM is less than one step; the official sub-VP
 update likewise jumps 1/1000 per iteration whatever the grid spacing), chosen per rule from
-``DT_GRID`` on an in-domain tuning set (100 CMU test frames, exact 2D), never on the cross-
-domain test sets. The two rules are registered at run time in
+``DT_GRID`` on an in-domain tuning set (100 CMU test frames, exact 2D), never on the
+cross-domain test sets. The two rules are registered at run time in
 ``zedo_xr.estimator.loop.STEP_RULES`` as ``"ddim"`` and ``"ddpm"``. Two cross rows separate the
 network from the rule: P3 with the tweedie step, and P1 with the DDIM step.
 
