@@ -523,6 +523,7 @@ _LEGEND_ROW_PX = 24
 
 
 _PLOT_PX = 610         # height of the plotting area, below the legend and above the controls
+_BOTTOM_PX = 10
 
 
 def _top_margin(view: _View) -> int:
@@ -542,8 +543,8 @@ def _layout(view: _View) -> dict[str, Any]:
     layout: dict[str, Any] = {
         "title": {"text": _title(view, 0), "x": 0.01, "xanchor": "left",
                   "y": 0.995, "yref": "container", "yanchor": "top"},
-        "height": _PLOT_PX + 10 + top,
-        "margin": {"l": 10, "r": 10, "t": top, "b": 10},
+        "height": _PLOT_PX + _BOTTOM_PX + top,
+        "margin": {"l": 10, "r": 10, "t": top, "b": _BOTTOM_PX},
         "legend": {"orientation": "h", "x": 0.0, "xanchor": "left", "y": 1.02, "yanchor": "bottom"},
         "uirevision": "zedo",  # keep the user's 3D camera and zoom across frame updates
         "scene": {
