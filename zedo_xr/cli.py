@@ -122,7 +122,8 @@ def cmd_lift(args: argparse.Namespace) -> int:
     K = parse_K(args.K) if args.K else None
     if K is None and "K" not in ds:
         raise SystemExit("--K: the input has no intrinsics; pass --K fx,fy,cx,cy")
-    out = lift(ds, K=K, store=args.out, **_lift_kwargs(args, default_hypotheses=1))
+    out = lift(ds, K=K, store=args.out, overwrite=args.overwrite,
+               **_lift_kwargs(args, default_hypotheses=1))
     print(f"lifted {out.sizes['frame']} frames x {out.sizes['hypothesis']} hypotheses -> {args.out}")
     return 0
 
@@ -171,6 +172,8 @@ def build_parser() -> argparse.ArgumentParser:
     lift.add_argument("--K", help="intrinsics: fx,fy,cx,cy or a .npy/.json 3x3")
     lift.add_argument("--out", required=True, help="output zarr store (resumed if interrupted)")
     lift.add_argument("--format", default="auto", choices=["auto", "zarr", "coco", "openpose", "videopose3d"])
+    lift.add_argument("--overwrite", action="store_true",
+                      help="replace an existing --out store instead of resuming it")
     _add_lift_options(lift)
     lift.set_defaults(func=cmd_lift)
 
