@@ -113,12 +113,12 @@ def test_mask(source: str, da: xr.DataArray) -> np.ndarray:
         mask = np.zeros(len(seq), bool)
         for name in np.unique(seq):
             idx = np.flatnonzero(seq == name)
-            mask[idx[int(round(len(idx) * (1 - DEEPMIMIC_TEST_TAIL))):]] = True
+            mask[idx[round(len(idx) * (1 - DEEPMIMIC_TEST_TAIL)):]] = True
         return mask
     raise ValueError(f"source: no split rule for {source!r}")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def split(source: str) -> tuple[xr.DataArray, xr.DataArray]:
     """The (training part, test part) of one source, as reader DataArrays (cached)."""
     loaded = _load(source)
