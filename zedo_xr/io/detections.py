@@ -17,9 +17,17 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from zedo_xr.schema import CONFIDENCE, COORDS_2D, FRAME, JOINT, KEYPOINTS, UV, SchemaError, labels
-
-INDIVIDUAL = "individual"
+from zedo_xr.schema import (
+    CONFIDENCE,
+    COORDS_2D,
+    FRAME,
+    INDIVIDUAL,
+    JOINT,
+    KEYPOINTS,
+    UV,
+    SchemaError,
+    labels,
+)
 
 
 def _to_dataset(

@@ -24,6 +24,7 @@ from zedo_xr.schema import (
     COORDS_3D,
     FRAME,
     HYPOTHESIS,
+    INDIVIDUAL,
     JOINT,
     KEYPOINTS,
     POSE3D,
@@ -34,7 +35,6 @@ from zedo_xr.schema import (
 )
 from zedo_xr.skeleton import H36M_JOINTS
 
-INDIVIDUAL = "individual"
 _RENAMES = {"time": FRAME, "keypoint": JOINT, "keypoints": JOINT, "individuals": INDIVIDUAL}
 
 
