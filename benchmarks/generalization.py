@@ -69,6 +69,13 @@ RECIPES: dict[str, dict[str, Any]] = {
     # Today's trainer with today's settings (the bundled default's recipe at the cell budget).
     "old": {"schedule": "subvp", "t_sampling": "mixed", "dropout": 0.0, "flip": True,
             "bone_length_std": 0.0, "rotation_augmentation": False},
+    # The old recipe plus the pose-space augmentations of zedo_xr.prior.augment, on the fly:
+    # each part (legs, arms, trunk) re-posed within human ranges of motion with probability 0.3
+    # (a third of the poses stay as recorded), another pose's upper body with probability 0.2,
+    # joint-definition jitter at the spread between the sources, mild bone-length jitter.
+    "new": {"schedule": "subvp", "t_sampling": "mixed", "dropout": 0.0, "flip": True,
+            "bone_length_std": 0.05, "rotation_augmentation": False,
+            "kinematic_augmentation": 0.3, "part_recombination": 0.2, "joint_jitter": 1.0},
 }
 
 HDM05_TEST_ACTOR = "mm"
