@@ -86,7 +86,7 @@ def run(recipe: str = "old", S: int = 50, frames: int = FRAMES) -> dict[str, Any
             continue
         rows.append(score_source(source, str(prior_dir), S, frames))
         print(rows[-1], flush=True)
-    keys = ["S1"] + list(RULES) + ["oracle"]
+    keys = ["S1", *RULES, "oracle"]
     mean = {f"{k}_{m}": float(np.mean([r[f"{k}_{m}"] for r in rows])) if rows else float("nan")
             for k in keys for m in ("mpjpe", "pa_mpjpe")}
     payload = {"recipe": recipe, "S": S, "frames": frames, "rows": rows, "mean": mean,
@@ -102,7 +102,7 @@ def run(recipe: str = "old", S: int = 50, frames: int = FRAMES) -> dict[str, Any
         "plain single-hypothesis lift of the same frames, `oracle` the minimum over hypotheses. "
         "Millimetres. Rules: see `zedo_xr/estimator/select.py` (`consensus` is today's default).",
         "",
-        markdown_table(rows + [{"test": "mean", **mean}], cols),
+        markdown_table([*rows, {"test": "mean", **mean}], cols),
         "",
         f"Rerun: `python -m benchmarks.generalization_select --recipe {recipe} --hypotheses {S} "
         f"--frames {frames}`.",

@@ -4,8 +4,9 @@
 every paper experiment (:mod:`benchmarks.paper`; the experiment priors come from
 ``scripts/paper_priors_queue.sh``); ``generalization`` writes the leave-one-source-out table from
 the cells its queue has finished (``python -m benchmarks.generalization train`` trains them).
-The prior's t-sampling study has its own command line (``python benchmarks/prior_t_sampling.py``). Results are written to ``benchmarks/results/`` as
-JSON and markdown, with the machine and the exact command.
+The prior's t-sampling study has its own command line (``python benchmarks/prior_t_sampling.py``).
+Results are written to ``benchmarks/results/`` as JSON and markdown, with the machine and the
+exact command.
 """
 
 from __future__ import annotations
