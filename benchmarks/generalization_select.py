@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -43,6 +44,7 @@ def score_source(source: str, prior_dir: str, S: int, frames: int) -> dict[str, 
     import torch
 
     import zedo_xr
+    from zedo_xr.estimator.driver import resolve_settings
     from zedo_xr.estimator.select import denoising_energy, selection_score
     from zedo_xr.prior import load_prior
 
@@ -54,12 +56,17 @@ def score_source(source: str, prior_dir: str, S: int, frames: int) -> dict[str, 
     pose = torch.as_tensor(out["pose3d"].transpose("frame", "hypothesis", "joint", "coord").values)
     relative = pose - pose[..., :1, :]
     prior = load_prior(prior_dir)
-    evidence = {
-        "reprojection_error": torch.as_tensor(out["reprojection_error"].values),
-        "residual": torch.as_tensor(out["residual"].values),
-        "relative": relative.float(),
-    }
-    evidence["energy"] = denoising_energy(prior, relative.float())
+    relative = relative.float()
+    with torch.no_grad():
+        # the loop's residual: RMS noise prediction at the last (smallest) time of the default loop
+        t_min = resolve_settings("default").loop.t_min
+        residual = prior.eps(relative.flatten(0, 1), t_min).pow(2).mean((-1, -2)).sqrt()
+        evidence = {
+            "reprojection_error": torch.as_tensor(out["reprojection_error"].values),
+            "residual": residual.reshape(relative.shape[:2]),
+            "relative": relative,
+            "energy": denoising_energy(prior, relative),
+        }
     row: dict[str, Any] = {"test": source, "S": S, "frames": int(e.shape[0]),
                            "seconds_S": round(seconds, 1)}
     idx = np.arange(e.shape[0])
@@ -74,14 +81,17 @@ def score_source(source: str, prior_dir: str, S: int, frames: int) -> dict[str, 
     return row
 
 
-def run(recipe: str = "old", S: int = 50, frames: int = FRAMES) -> dict[str, Any]:
+def run(recipe: str = "old", S: int = 50, frames: int = FRAMES, *, prior: str | None = None,
+        sources: tuple[str, ...] = SOURCES, name: str = "generalization_select") -> dict[str, Any]:
+    """Score every rule on the cross-domain cells of ``recipe`` (or with one ``prior`` for every
+    source in ``sources``, which must then be sources that prior never trained on)."""
     import torch
 
     torch.set_num_threads(1)
     rows = []
-    for source in SOURCES:
-        prior_dir = RUNS / recipe / f"loso-{source}" / "prior"
-        if not (prior_dir / "card.json").exists():
+    for source in sources:
+        prior_dir = RUNS / recipe / f"loso-{source}" / "prior" if prior is None else Path(prior)
+        if prior is None and not (prior_dir / "card.json").exists():
             print(f"{source}: no cross-domain prior for recipe {recipe!r} yet, skipped", flush=True)
             continue
         rows.append(score_source(source, str(prior_dir), S, frames))
@@ -89,7 +99,9 @@ def run(recipe: str = "old", S: int = 50, frames: int = FRAMES) -> dict[str, Any
     keys = ["S1", *RULES, "oracle"]
     mean = {f"{k}_{m}": float(np.mean([r[f"{k}_{m}"] for r in rows])) if rows else float("nan")
             for k in keys for m in ("mpjpe", "pa_mpjpe")}
-    payload = {"recipe": recipe, "S": S, "frames": frames, "rows": rows, "mean": mean,
+    what = f"recipe `{recipe}` cross-domain priors" if prior is None else f"prior `{prior}`"
+    rerun = machine_args(recipe, S, frames, prior, sources, name)
+    payload = {"priors": what, "S": S, "frames": frames, "rows": rows, "mean": mean,
                "protocol": "cross-domain cells of the leave-one-source-out table, exact 2D, "
                            "GT-2D virtual cameras (seed 0); mm",
                "machine": machine()}
@@ -97,18 +109,25 @@ def run(recipe: str = "old", S: int = 50, frames: int = FRAMES) -> dict[str, Any
     md = [
         "# Choosing one of S hypotheses without ground truth (cross-domain cells)",
         "",
-        f"Recipe `{recipe}` cross-domain priors, S = {S} on {frames} evenly spaced test frames "
+        f"Priors: {what}; S = {S} on {frames} evenly spaced test frames "
         "per held-out source (exact 2D), every rule applied to the same hypotheses; `S1` is a "
         "plain single-hypothesis lift of the same frames, `oracle` the minimum over hypotheses. "
         "Millimetres. Rules: see `zedo_xr/estimator/select.py` (`consensus` is today's default).",
         "",
         markdown_table([*rows, {"test": "mean", **mean}], cols),
         "",
-        f"Rerun: `python -m benchmarks.generalization_select --recipe {recipe} --hypotheses {S} "
-        f"--frames {frames}`.",
+        f"Rerun: `python -m benchmarks.generalization_select {rerun}`.",
     ]
-    write_results("generalization_select", payload, "\n".join(md))
+    write_results(name, payload, "\n".join(md))
     return payload
+
+
+def machine_args(recipe, S, frames, prior, sources, name) -> str:
+    """The command-line arguments that rerun :func:`run` with these settings."""
+    args = f"--hypotheses {S} --frames {frames} --name {name}"
+    if prior is None:
+        return f"--recipe {recipe} " + args
+    return f"--prior {prior} --sources {' '.join(sources)} " + args
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -116,8 +135,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--recipe", default="old")
     ap.add_argument("--hypotheses", type=int, default=50)
     ap.add_argument("--frames", type=int, default=FRAMES)
+    ap.add_argument("--prior", default=None, help="one prior for every source (else the recipe's cells)")
+    ap.add_argument("--sources", nargs="+", default=list(SOURCES))
+    ap.add_argument("--name", default="generalization_select", help="results file name")
     args = ap.parse_args(argv)
-    run(args.recipe, args.hypotheses, args.frames)
+    run(args.recipe, args.hypotheses, args.frames, prior=args.prior, sources=tuple(args.sources),
+        name=args.name)
     return 0
 
 
