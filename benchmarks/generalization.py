@@ -361,11 +361,34 @@ def report(runs: Path = RUNS) -> dict[str, Any]:
         "",
         "Splits: " + "; ".join(f"{k}: {v}" for k, v in split_description().items()) + ".",
         "",
-        "Rerun: `python -m benchmarks.generalization train --recipe RECIPE` (resumable; finished "
-        "cells are skipped) then `python -m benchmarks.generalization report`.",
+        RESUME,
     ]
     write_results("generalization", payload, "\n".join(md))
     return payload
+
+
+RESUME = """## How to resume
+
+Every cell checkpoints every 250 steps under `RUNS/<recipe>/<cell>/checkpoint` and writes
+`result.json` when scored; a finished cell is skipped and an interrupted one continues from its
+checkpoint with no lost steps (`RUNS` = `$ZEDO_RUNS/generalization`, default
+`../runs/generalization` beside the repository). Two queues may share the list (a lock file per
+cell; a lock left by a dead process is taken over). With 1 torch thread each:
+
+```bash
+export OMP_NUM_THREADS=1
+nohup python -m benchmarks.generalization train --recipe old new --kinds cross-domain > q1.log 2>&1 &
+nohup python -m benchmarks.generalization train --recipe old new --kinds cross-domain --reverse > q2.log 2>&1 &
+# then the in-domain controls:
+python -m benchmarks.generalization train --recipe old new --kinds in-domain
+python -m benchmarks.generalization report   # rewrites results/generalization.{json,md}
+```
+
+Run the queues from a fixed copy of the tree (e.g. `git worktree add --detach /tmp/gen HEAD`,
+`cd /tmp/gen`, `export ZEDO_RUNS=... ZEDO_SHARED_DATA=...`) when the working tree may change
+under them: a running queue imports library modules lazily, and a change on disk in between can
+mix two versions.
+"""
 
 
 def split_description() -> dict[str, str]:
