@@ -377,8 +377,8 @@ cell; a lock left by a dead process is taken over). With 1 torch thread each:
 
 ```bash
 export OMP_NUM_THREADS=1
-nohup python -m benchmarks.generalization train --recipe old new --kinds cross-domain > q1.log 2>&1 &
-nohup python -m benchmarks.generalization train --recipe old new --kinds cross-domain --reverse > q2.log 2>&1 &
+nohup python -m benchmarks.generalization train --recipe old new --kinds cross-domain >q1.log 2>&1 &
+nohup python -m benchmarks.generalization train --recipe old new --kinds cross-domain --reverse >q2.log 2>&1 &
 # then the in-domain controls:
 python -m benchmarks.generalization train --recipe old new --kinds in-domain
 python -m benchmarks.generalization report   # rewrites results/generalization.{json,md}
