@@ -247,12 +247,15 @@ def score_cell(cell: dict[str, Any], recipe: str, prior_dir: Path, *, S: int = 1
 
 def queue_order(recipes: list[str], kinds: list[str], only: list[str] | None = None,
                 reverse: bool = False) -> list[tuple[str, dict[str, Any]]]:
-    """(recipe, cell) pairs: kind by kind, recipe by recipe; ``reverse`` walks each group from
-    its end, so that two queues started on the same list meet in the middle."""
+    """(recipe, cell) pairs: kind by kind, recipe by recipe, cells in the order of ``only`` if
+    given; ``reverse`` walks each group from its end, so that two queues started on the same list
+    meet in the middle."""
     order = []
+    rank = {name: i for i, name in enumerate(only or [])}
     for kind in kinds:
         for recipe in recipes:
             group = [c for c in cells() if c["kind"] == kind and (only is None or c["name"] in only)]
+            group.sort(key=lambda c: rank.get(c["name"], 0))  # in the order given
             order += [(recipe, c) for c in (reversed(group) if reverse else group)]
     return order
 
@@ -408,7 +411,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--recipe", nargs="+", default=["old"], choices=sorted(RECIPES))
     ap.add_argument("--kinds", nargs="+", default=["cross-domain", "in-domain"],
                     choices=["cross-domain", "in-domain"])
-    ap.add_argument("--cells", nargs="*", default=None, help="cell names (default: all)")
+    ap.add_argument("--cells", nargs="*", default=None, help="cell names, in order (default: all)")
     ap.add_argument("--reverse", action="store_true", help="walk the queue from its end")
     args = ap.parse_args(argv)
     if args.what == "train":
