@@ -494,8 +494,11 @@ def hardware_description(device: torch.device) -> str:
 
 # ----------------------------------------------------------------------------- sources
 
-SOURCES = ("cmu-train", "deepmimic", "climb", "bandai")
-PERMISSIVE = ("cmu-train", "deepmimic", "climb")
+SOURCES = ("cmu-train", "deepmimic", "climb", "cmu-iclone", "hdm05", "bandai")
+PERMISSIVE = ("cmu-train", "deepmimic", "climb", "cmu-iclone")
+"""Sources whose terms allow shipping the weights without conditions beyond attribution
+(``hdm05`` is CC BY-SA 3.0: weights trained on it are CC BY-SA 3.0; ``bandai`` is CC BY-NC 4.0:
+experiments only)."""
 
 
 def load_sources(sources: list[str], data_root: str | Path | None = None):
@@ -526,6 +529,14 @@ def load_sources(sources: list[str], data_root: str | Path | None = None):
             from zedo_xr.io import load_climb
 
             da = load_climb(root / "climb")
+        elif src == "cmu-iclone":
+            from zedo_xr.io import load_cmu_iclone
+
+            da = load_cmu_iclone(root / "cmu_iclone" / "cmu_iclone_h36m17.npz")
+        elif src == "hdm05":
+            from zedo_xr.io import load_hdm05
+
+            da = load_hdm05(root / "hdm05" / "hdm05_h36m17.npz")
         else:
             from zedo_xr.io import load_bandai
 
