@@ -35,6 +35,7 @@ from zedo_xr.schema import (
     UV,
     SchemaError,
 )
+from zedo_xr.io.movement_interop import from_movement, is_movement_dataset
 from zedo_xr.skeleton import H36M_JOINTS
 
 
@@ -336,7 +337,9 @@ def lift(
         ``keypoints (frame, joint, uv)`` in pixels with H36M joint names (a subset is fine:
         absent joints are treated as missing), optional ``confidence (frame, joint)`` (0 or NaN
         keypoints mean missing) and optional ``K``. Extra dims (``individual``, ``camera``...)
-        are lifted independently.
+        are lifted independently. A 2D movement poses dataset (``position (time, space,
+        keypoint, individual)``, singular or plural dim names, keypoints of any known skeleton)
+        is converted first with :func:`zedo_xr.io.from_movement`.
     K : array-like or DataArray, optional
         3x3 intrinsics in pixels, ``(frame, 3, 3)``, or a DataArray ``(..., row, col)``;
         defaults to ``ds["K"]``.
@@ -380,6 +383,8 @@ def lift(
     >>> from zedo_xr.io import load_cmu  # doctest: +SKIP
     >>> out = ds.zedo.lift(hypotheses=5, progress=False)  # doctest: +SKIP
     """
+    if is_movement_dataset(ds):  # movement's (time, space, keypoint, individual) layout
+        ds = from_movement(ds)
     if iterations is not None:
         overrides["iterations"] = iterations
     preset = settings if isinstance(settings, str) else "custom"
