@@ -23,6 +23,8 @@ UV = "uv"
 ROW, COL = "row", "col"
 COORDS_3D: tuple[str, ...] = ("x", "y", "z")
 COORDS_2D: tuple[str, ...] = ("u", "v")
+INDIVIDUAL = "individual"
+"""The optional dim of several people (movement's name); it rides along like any extra dim."""
 
 KEYPOINTS = "keypoints"
 CONFIDENCE = "confidence"

@@ -41,12 +41,56 @@ H36M_BONES: tuple[tuple[int, int], ...] = tuple(
 )
 """The 16 (parent, child) index pairs of the H36M tree."""
 
-H36M_LEFT: tuple[int, ...] = (4, 5, 6, 11, 12, 13)
-H36M_RIGHT: tuple[int, ...] = (1, 2, 3, 14, 15, 16)
+# Left/right: one rule, :func:`twin`, names a joint's mirror image in every naming style; the
+# pairs, the flip permutation and the H36M index lists below are all derived from it.
+
+
+def side(name: str) -> str | None:
+    """``"left"``, ``"right"`` or None for a joint name in any of the known naming styles.
+
+    Understands ``left_*``/``right_*`` (COCO, MediaPipe, SMPL, LSP, 3DHP, H36M), OpenPose's
+    ``L*``/``R*`` (``LShoulder``) and MediaPipe's ``mouth_left``/``mouth_right``.
+
+    Examples
+    --------
+    >>> side("left_knee"), side("RShoulder"), side("MidHip"), side("mouth_left")
+    ('left', 'right', None, 'left')
+    """
+    lower = name.lower()
+    for s in ("left", "right"):
+        if lower.startswith(s + "_") or lower.endswith("_" + s):
+            return s
+    if len(name) > 1 and name[0] in "LR" and name[1].isupper():
+        return "left" if name[0] == "L" else "right"
+    return None
+
+
+def twin(name: str) -> str | None:
+    """The mirror-image name of a sided joint (swapping the side marker in place), else None.
+
+    Examples
+    --------
+    >>> twin("left_knee"), twin("RShoulder"), twin("mouth_left"), twin("pelvis")
+    ('right_knee', 'LShoulder', 'mouth_right', None)
+    """
+    if side(name) is None:
+        return None
+    for a, b in (("left", "right"), ("right", "left"), ("Left", "Right"), ("Right", "Left")):
+        if name.startswith(a + "_") or name.endswith("_" + a):
+            return name.replace(a, b)
+    return ("R" if name[0] == "L" else "L") + name[1:]
+
+
+def _pairs(joints: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """(left, right) pairs among ``joints``, in joint order of the left one."""
+    present = set(joints)
+    return tuple(
+        (j, t) for j in joints if side(j) == "left" and (t := twin(j)) is not None and t in present
+    )
 
 
 def flip_permutation(joints: tuple[str, ...] = H36M_JOINTS) -> np.ndarray:
-    """Index permutation that swaps every ``left_*`` joint with its ``right_*`` twin.
+    """Index permutation that swaps every left joint with its right twin (see :func:`twin`).
 
     Examples
     --------
@@ -56,11 +100,21 @@ def flip_permutation(joints: tuple[str, ...] = H36M_JOINTS) -> np.ndarray:
     """
     index = {name: i for i, name in enumerate(joints)}
     perm = np.arange(len(joints))
-    for name, i in index.items():
-        for a, b in (("left_", "right_"), ("right_", "left_")):
-            if name.startswith(a) and b + name[len(a) :] in index:
-                perm[i] = index[b + name[len(a) :]]
+    for left, right in _pairs(tuple(joints)):
+        perm[index[left]], perm[index[right]] = index[right], index[left]
     return perm
+
+
+H36M_LEFT: tuple[int, ...] = tuple(H36M_JOINTS.index(a) for a, _ in _pairs(H36M_JOINTS))
+"""Indices of the 6 left H36M joints, in joint order: (4, 5, 6, 11, 12, 13)."""
+H36M_RIGHT: tuple[int, ...] = tuple(H36M_JOINTS.index(b) for _, b in _pairs(H36M_JOINTS))
+"""Indices of their right twins, pair by pair with :data:`H36M_LEFT`: (1, 2, 3, 14, 15, 16)."""
+
+_BONE_OF_CHILD = {child: i for i, (_, child) in enumerate(H36M_BONES)}
+H36M_MIRRORED_BONES: tuple[tuple[int, int], ...] = tuple(
+    (_BONE_OF_CHILD[a], _BONE_OF_CHILD[b]) for a, b in zip(H36M_LEFT, H36M_RIGHT, strict=True)
+)
+"""(left, right) index pairs into :data:`H36M_BONES` of the 6 mirrored limb bones."""
 
 
 @dataclass(frozen=True)
@@ -458,26 +512,6 @@ def get_skeleton(name: str | Skeleton) -> Skeleton:
     return SKELETONS[key]
 
 
-def side(name: str) -> str | None:
-    """``"left"``, ``"right"`` or None for a joint name in any of the known naming styles.
-
-    Understands ``left_*``/``right_*`` (COCO, MediaPipe, SMPL, LSP, 3DHP, H36M), OpenPose's
-    ``L*``/``R*`` (``LShoulder``) and MediaPipe's ``mouth_left``/``mouth_right``.
-
-    Examples
-    --------
-    >>> side("left_knee"), side("RShoulder"), side("MidHip"), side("mouth_left")
-    ('left', 'right', None, 'left')
-    """
-    lower = name.lower()
-    for s in ("left", "right"):
-        if lower.startswith(s + "_") or lower.endswith("_" + s):
-            return s
-    if len(name) > 1 and name[0] in "LR" and name[1].isupper():
-        return "left" if name[0] == "L" else "right"
-    return None
-
-
 def left_right_pairs(skeleton: str | Skeleton = "h36m17") -> tuple[tuple[str, str], ...]:
     """The (left, right) joint-name pairs of a skeleton, in its joint order.
 
@@ -488,19 +522,7 @@ def left_right_pairs(skeleton: str | Skeleton = "h36m17") -> tuple[tuple[str, st
     >>> left_right_pairs("openpose25")[0]
     ('LShoulder', 'RShoulder')
     """
-    joints = get_skeleton(skeleton).joints
-    by_side = {j: side(j) for j in joints}
-
-    def twin(name: str) -> str:
-        # Swap the side marker wherever the naming style puts it.
-        for a, b in (("left", "right"), ("right", "left"), ("Left", "Right"), ("Right", "Left")):
-            if name.startswith(a + "_") or name.endswith("_" + a):
-                return name.replace(a, b)
-        return ("R" if name[0] == "L" else "L") + name[1:]
-
-    return tuple(
-        (j, twin(j)) for j in joints if by_side[j] == "left" and twin(j) in by_side
-    )
+    return _pairs(get_skeleton(skeleton).joints)
 
 
 def _joint_names(da, joint_dim: str, skeleton: Skeleton, name: str) -> list[str]:

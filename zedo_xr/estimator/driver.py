@@ -21,6 +21,7 @@ import numpy as np
 import xarray as xr
 
 from zedo_xr import schema
+from zedo_xr.io.movement_interop import from_movement, is_movement_dataset
 from zedo_xr.schema import (
     BEST_HYPOTHESIS,
     CONFIDENCE,
@@ -35,7 +36,6 @@ from zedo_xr.schema import (
     UV,
     SchemaError,
 )
-from zedo_xr.io.movement_interop import from_movement, is_movement_dataset
 from zedo_xr.skeleton import H36M_JOINTS
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from zedo_xr.io._common import axis_rotation
+from zedo_xr.camera import axis_rotation, on_numpy
 
 _POSITION = {"Xposition": 0, "Yposition": 1, "Zposition": 2}
 _ROTATION = {"Xrotation": "x", "Yrotation": "y", "Zrotation": "z"}
@@ -112,7 +112,8 @@ class BVH:
                 if channel in _POSITION:
                     t_local[:, _POSITION[channel]] = values[:, k]
                 else:
-                    R_local = R_local @ axis_rotation(_ROTATION[channel], np.radians(values[:, k]))
+                    angle = np.radians(values[:, k])
+                    R_local = R_local @ on_numpy(axis_rotation, _ROTATION[channel], angle)
             if joint.parent < 0:
                 positions[:, i] = t_local
                 rotations[:, i] = R_local

@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from zedo_xr.io.keypoints import INDIVIDUAL, detector_scores, keypoints_dataset
-from zedo_xr.schema import FRAME, SchemaError, labels
+from zedo_xr.io.keypoints import detector_scores, keypoints_dataset
+from zedo_xr.schema import FRAME, INDIVIDUAL, SchemaError, labels
 
 
 def _to_dataset(

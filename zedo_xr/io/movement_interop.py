@@ -3,9 +3,9 @@
 movement >= 0.17 names its dims ``(time, space, keypoint, individual)``; earlier versions used
 ``keypoints`` and ``individuals``. Both are read (keypoint names of any known skeleton are
 converted to H36M by name, so ``lift`` takes a movement dataset directly); :func:`to_movement`
-writes a 3D movement dataset with the dim names of the installed movement (singular without one). ``time`` is in seconds when
-``attrs["time_unit"] == "seconds"`` (with ``fps``), else in frames. movement itself is only
-imported to check its version, lazily.
+writes a 3D movement dataset with the dim names of the installed movement (singular without one).
+``time`` is in seconds when ``attrs["time_unit"] == "seconds"`` (with ``fps``), else in frames.
+movement itself is only imported to check its version, lazily.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from zedo_xr.schema import (
     COORDS_3D,
     FRAME,
     HYPOTHESIS,
+    INDIVIDUAL,
     JOINT,
     KEYPOINTS,
     POSE3D,
@@ -35,7 +36,6 @@ from zedo_xr.schema import (
 )
 from zedo_xr.skeleton import skeleton_of, to_h36m
 
-INDIVIDUAL = "individual"
 _RENAMES = {"time": FRAME, "keypoint": JOINT, "keypoints": JOINT, "individuals": INDIVIDUAL}
 
 
