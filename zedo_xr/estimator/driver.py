@@ -294,7 +294,7 @@ def _flatten(kp: xr.DataArray, conf: xr.DataArray, K_da: xr.DataArray) -> tuple[
 
 def _provenance(model: Any, settings: LiftSettings, *, hypotheses: int, seed: int, device: Any,
                 preset: str, seconds: float | None) -> dict[str, Any]:
-    from zedo_xr import __version__
+    from zedo_xr._version import __version__
 
     attrs: dict[str, Any] = {
         "zedo_version": __version__,
