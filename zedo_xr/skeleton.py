@@ -342,6 +342,138 @@ _ALIASES = {
     "mpi_inf_3dhp": "mpi_inf_3dhp17",
 }  # fmt: skip
 
+# --------------------------------------------------------------------------------------------
+# Detector and dataset layouts met in the wild: AlphaPose (Halpe), COCO-WholeBody, and the
+# layouts VideoPose3D writes (humaneva15, humaneva20, mpii; its 'coco' layout is COCO-17).
+# --------------------------------------------------------------------------------------------
+
+_FEET = (
+    "left_big_toe", "right_big_toe", "left_small_toe", "right_small_toe", "left_heel", "right_heel",
+)  # fmt: skip
+HALPE26_JOINTS: tuple[str, ...] = (*COCO17_JOINTS, "head", "neck", "hip", *_FEET)
+"""Halpe full-body keypoints 0-25 (AlphaPose's default output): COCO-17, then Head (top),
+Neck, Hip (mid-hip) and six foot points, named in COCO's style."""
+
+# Halpe annotates the head top, the neck base and the mid-hip, which are H36M's head, thorax and
+# pelvis (the same choices as MotionBERT's in-the-wild pipeline); spine = mean(hip, neck).
+_HALPE_RECIPE: dict[str, tuple[str, ...]] = {
+    **_same_names(*_LIMBS),
+    "pelvis": ("hip",),
+    "spine": ("hip", "neck"),
+    "thorax": ("neck",),
+    "neck": ("nose",),
+    "head": ("head",),
+}
+_HALPE_NOTE = (
+    "pelvis = hip; thorax = neck (Halpe's neck base); spine = mean(hip, neck); neck/nose = nose; "
+    "head = head (Halpe's head top)."
+)
+HALPE26 = Skeleton("halpe26", HALPE26_JOINTS, _HALPE_RECIPE, _HALPE_NOTE)
+
+_FACE68 = tuple(f"face_{i}" for i in range(68))
+_HANDS21 = tuple(f"{s}_hand_{i}" for s in ("left", "right") for i in range(21))
+HALPE136 = Skeleton("halpe136", (*HALPE26_JOINTS, *_FACE68, *_HANDS21), _HALPE_RECIPE, _HALPE_NOTE)
+"""Halpe-136 (AlphaPose's full-body model): Halpe-26, 68 face and 2 x 21 hand points."""
+
+COCO_WHOLEBODY133_JOINTS: tuple[str, ...] = (
+    *COCO17_JOINTS,
+    "left_big_toe", "left_small_toe", "left_heel", "right_big_toe", "right_small_toe",
+    "right_heel", *_FACE68, *_HANDS21,
+)  # fmt: skip
+"""COCO-WholeBody: COCO-17, 6 foot, 68 face and 2 x 21 hand keypoints (its documented order)."""
+COCO_WHOLEBODY133 = Skeleton(
+    "coco_wholebody133",
+    COCO_WHOLEBODY133_JOINTS,
+    COCO17.to_h36m,
+    "The body is COCO-17 (same recipes); feet, face and hands are not used.",
+)
+
+HUMANEVA15_JOINTS: tuple[str, ...] = (
+    "pelvis", "thorax", "left_shoulder", "left_elbow", "left_wrist",
+    "right_shoulder", "right_elbow", "right_wrist", "left_hip", "left_knee", "left_ankle",
+    "right_hip", "right_knee", "right_ankle", "head",
+)  # fmt: skip
+"""HumanEva-I 15-joint skeleton in VideoPose3D's order (``layout_name 'humaneva15'``)."""
+
+# VideoPose3D's conversion (ConvertHumanEva.m): pelvis = torso distal end, thorax = mean of the
+# torso's and the head's proximal ends (the neck base), head = the head's distal end (its top).
+# There is no nose-height joint, so H36M's neck/nose stays missing.
+HUMANEVA15 = Skeleton(
+    "humaneva15",
+    HUMANEVA15_JOINTS,
+    {
+        **_same_names("pelvis", "thorax", *_LIMBS),
+        "spine": ("pelvis", "thorax"),
+        "head": ("head",),
+    },
+    "spine = mean(pelvis, thorax); head = head (the head segment's distal end, its top); "
+    "neck/nose missing.",
+)
+
+HUMANEVA20_JOINTS: tuple[str, ...] = (
+    "pelvis", "torso_proximal", "head_proximal",
+    "left_shoulder", "left_upper_arm_distal", "left_lower_arm_proximal", "left_wrist",
+    "right_shoulder", "right_upper_arm_distal", "right_lower_arm_proximal", "right_wrist",
+    "left_hip", "left_upper_leg_distal", "left_lower_leg_proximal", "left_ankle",
+    "right_hip", "right_upper_leg_distal", "right_lower_leg_proximal", "right_ankle",
+    "head_distal",
+)  # fmt: skip
+"""HumanEva-I 20-joint skeleton in VideoPose3D's order (``layout_name 'humaneva20'``): segment
+ends, with elbows and knees as two points each."""
+
+# The 15-joint recipes rebuilt from the segment ends: each elbow or knee is the mean of the two
+# segment ends that meet there, the thorax the mean of the torso's and head's proximal ends.
+HUMANEVA20 = Skeleton(
+    "humaneva20",
+    HUMANEVA20_JOINTS,
+    {
+        **_same_names(
+            "pelvis", "left_shoulder", "left_wrist", "right_shoulder", "right_wrist",
+            "left_hip", "left_ankle", "right_hip", "right_ankle",
+        ),
+        "left_elbow": ("left_upper_arm_distal", "left_lower_arm_proximal"),
+        "right_elbow": ("right_upper_arm_distal", "right_lower_arm_proximal"),
+        "left_knee": ("left_upper_leg_distal", "left_lower_leg_proximal"),
+        "right_knee": ("right_upper_leg_distal", "right_lower_leg_proximal"),
+        "thorax": ("torso_proximal", "head_proximal"),
+        "spine": ("pelvis", "torso_proximal"),
+        "head": ("head_distal",),
+    },
+    "elbows/knees = mean of the two segment ends; thorax = mean(torso_proximal, head_proximal); "
+    "spine = mean(pelvis, torso_proximal); head = head_distal; neck/nose missing.",
+)
+
+MPII16_JOINTS: tuple[str, ...] = (
+    "right_ankle", "right_knee", "right_hip", "left_hip", "left_knee", "left_ankle",
+    "pelvis", "thorax", "upper_neck", "head_top", "right_wrist", "right_elbow",
+    "right_shoulder", "left_shoulder", "left_elbow", "left_wrist",
+)  # fmt: skip
+"""MPII Human Pose joints 0-15 (VideoPose3D's ``'mpii'`` layout of stacked-hourglass output)."""
+
+# MPII's upper neck, like LSP's neck point, is the closest joint to H36M's neck/nose.
+MPII16 = Skeleton(
+    "mpii16",
+    MPII16_JOINTS,
+    {
+        **_same_names("pelvis", "thorax", *_LIMBS),
+        "spine": ("pelvis", "thorax"),
+        "neck": ("upper_neck",),
+        "head": ("head_top",),
+    },
+    "spine = mean(pelvis, thorax); neck/nose = upper_neck (a few cm below the nose); "
+    "head = head_top.",
+)
+
+SKELETONS.update(
+    {s.name: s for s in (HALPE26, HALPE136, COCO_WHOLEBODY133, HUMANEVA15, HUMANEVA20, MPII16)}
+)
+_ALIASES.update(
+    {
+        "halpe": "halpe26", "alphapose": "halpe26", "wholebody": "coco_wholebody133",
+        "coco_wholebody": "coco_wholebody133", "humaneva": "humaneva15", "mpii": "mpii16",
+    }
+)  # fmt: skip
+
 
 def get_skeleton(name: str | Skeleton) -> Skeleton:
     """The :class:`Skeleton` called ``name`` (case-insensitive; short aliases such as ``"coco"``).

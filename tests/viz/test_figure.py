@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
+import zedo_xr
 from zedo_xr import schema
 from zedo_xr.skeleton import H36M_BONES, H36M_JOINTS
 
@@ -66,7 +67,7 @@ def lifted(
     pose = truth[:, None] + rng.normal(0.0, 0.02, (n_frame, n_hyp, 17, 3))
     uv_h = truth @ K.T
     kp = uv_h[..., :2] / uv_h[..., 2:]
-    ds = schema.keypoints_dataset(kp, K=K, pose3d_gt=truth if gt else None, fps=25.0)
+    ds = zedo_xr.keypoints_dataset(kp, K=K, pose3d_gt=truth if gt else None, fps=25.0)
     ds[schema.POSE3D] = xr.DataArray(
         pose, dims=(schema.FRAME, schema.HYPOTHESIS, schema.JOINT, schema.COORD)
     )
