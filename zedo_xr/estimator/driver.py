@@ -236,7 +236,7 @@ def _attach(ds: xr.Dataset, res: xr.Dataset) -> xr.Dataset:
 def _provenance(run: Mapping[str, Any], *, preset: str, seconds: float | None) -> dict[str, Any]:
     import json
 
-    from zedo_xr import __version__
+    from zedo_xr._version import __version__
     from zedo_xr.estimator.pipeline import load_model, torch_dtype
 
     model = load_model(run["prior"], run["device"], torch_dtype(run["dtype"]))
