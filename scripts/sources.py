@@ -10,7 +10,7 @@ cmu-train      CMU mocap subset, train split (``cmu/cmu_h36m17.npz``)     CMU te
 cmu-test       its test split (held-out scores of the card)               CMU terms
 deepmimic      DeepMimic clips (pybullet)                                  zlib
 climb          holosoma climbing mocap                                     Apache-2.0
-cmu_iclone     CMU subjects 01-07 retargeted (``cmu_iclone/``)             CMU terms
+cmu-iclone     CMU subjects 01-07 retargeted (``cmu_iclone/``)             CMU terms
 hdm05          HDM05 clips (``hdm05/``)                                    CC BY-SA 3.0
 bandai         Bandai-Namco-Research-Motiondataset-1 (experiments only)    CC BY-NC 4.0
 =============  =========================================================  ===================
@@ -23,8 +23,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-SOURCES = ("cmu-train", "cmu-test", "deepmimic", "climb", "cmu_iclone", "hdm05", "bandai")
-PERMISSIVE = ("cmu-train", "deepmimic", "climb", "cmu_iclone")
+SOURCES = ("cmu-train", "cmu-test", "deepmimic", "climb", "cmu-iclone", "hdm05", "bandai")
+PERMISSIVE = ("cmu-train", "deepmimic", "climb", "cmu-iclone")
+"""Sources whose terms allow shipping the weights without conditions beyond attribution
+(``hdm05`` is CC BY-SA 3.0: weights trained on it are CC BY-SA 3.0; ``bandai`` is CC BY-NC 4.0:
+experiments only)."""
 
 
 def data_root(given: str | Path | None = None) -> Path:
@@ -45,7 +48,7 @@ def load_source(name: str, root: str | Path | None = None):
         "cmu-test": lambda: io.load_cmu(r / "cmu" / "cmu_h36m17.npz", "test"),
         "deepmimic": lambda: io.load_deepmimic(r / "deepmimic" / "pybullet_data" / "data" / "motions"),
         "climb": lambda: io.load_climb(r / "climb"),
-        "cmu_iclone": lambda: io.load_cmu_iclone(r / "cmu_iclone" / "cmu_iclone_h36m17.npz"),
+        "cmu-iclone": lambda: io.load_cmu_iclone(r / "cmu_iclone" / "cmu_iclone_h36m17.npz"),
         "hdm05": lambda: io.load_hdm05(r / "hdm05" / "hdm05_h36m17.npz"),
         "bandai": lambda: io.load_bandai(r / "bandai1"),
     }

@@ -21,6 +21,7 @@ from zedo_xr.schema import (
     COORDS_2D,
     COORDS_3D,
     FRAME,
+    INDIVIDUAL,
     JOINT,
     K_VAR,
     KEYPOINTS,
@@ -33,8 +34,6 @@ from zedo_xr.schema import (
     validate_keypoints,
     validate_pose3d,
 )
-
-INDIVIDUAL = "individual"
 
 SCORE_CLIP_MAX = 1.5
 """Detector scores up to this value are clipped to 1; above it they are refused.
