@@ -129,11 +129,17 @@ def test_errors_are_one_line(tmp_path, capsys, monkeypatch, coco_json, argv, mes
     assert not (tmp_path / "o.zarr").exists()
 
 
-def test_usage_errors_are_one_line(capsys):
+@pytest.mark.parametrize("argv, message", [
+    (["lift"], "zedo lift: error: the following arguments are required"),
+    (["lift", "x.json", "--out", "o.zarr", "--batch-size", "0"], "argument --batch-size: expected a positive integer, got 0"),
+    (["lift", "x.json", "--out", "o.zarr", "-S", "two"], "expected a positive integer, got 'two'"),
+    (["demo", "--frames", "0"], "zedo demo: error: argument --frames: expected a positive integer"),
+])
+def test_usage_errors_are_one_line(capsys, argv, message):
     with pytest.raises(SystemExit) as exit_info:
-        main(["lift"])
+        main(argv)
     assert exit_info.value.code == 2
-    assert "zedo lift: error: the following arguments are required" in _error_line(capsys)
+    assert message in _error_line(capsys)
 
 
 def test_any_hypothesis_count_is_one_line_or_works(tmp_path, capsys, coco_json):

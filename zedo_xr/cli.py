@@ -36,6 +36,17 @@ class UsageError(ValueError):
     """A bad argument or input: reported as one line, exit status 1."""
 
 
+def _positive_int(text: str) -> int:
+    """argparse type: an integer >= 1 (frames, hypotheses, iterations, batch sizes)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse with one-line errors (argparse prints the whole usage block first)."""
 
@@ -152,12 +163,13 @@ def read_input(path: str, fmt: str = "auto", *, skeleton: str | None = None,
 
 
 def _add_lift_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--hypotheses", "-S", type=int, default=None, help="number of hypotheses")
-    p.add_argument("--iterations", type=int, default=None, help="loop iterations (preset's by default)")
+    p.add_argument("--hypotheses", "-S", type=_positive_int, default=None, help="number of hypotheses")
+    p.add_argument("--iterations", type=_positive_int, default=None,
+                   help="loop iterations (preset's by default)")
     p.add_argument("--settings", default="default", choices=["default", "parity"], help="preset")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, ...")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--batch-size", type=int, default=None, help="frames per chunk")
+    p.add_argument("--batch-size", type=_positive_int, default=None, help="frames per chunk")
     p.add_argument("--prior", default="default", help="'default' or a prior directory")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
@@ -267,7 +279,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="lift the bundled demo clip and report scores and speed")
     _add_lift_options(demo)
     demo.add_argument("--out", default="zedo-demo", help="output directory")
-    demo.add_argument("--frames", type=int, default=None, help="lift only the first N frames")
+    demo.add_argument("--frames", type=_positive_int, default=None, help="lift only the first N frames")
     demo.add_argument("--no-html", action="store_true", help="skip the HTML viewer")
     demo.set_defaults(func=cmd_demo)
 
