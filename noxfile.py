@@ -71,11 +71,16 @@ def movement_latest(session: nox.Session) -> None:
                 *session.posargs)
 
 
+LINTED = ("zedo_xr", "tests", "benchmarks", "scripts", "docs/_scripts", "noxfile.py")
+
+
 @nox.session(python=PYTHON, default=False)
 def lint(session: nox.Session) -> None:
-    """ruff and mypy."""
+    """``ruff format --check``, ``ruff check`` (pyproject's rules, C901 complexity <= 15 in the
+    package) and mypy, over the package and every script beside it."""
     _install(session, groups=("lint",))
-    session.run("ruff", "check", "zedo_xr", "tests", "benchmarks", "noxfile.py")
+    session.run("ruff", "format", "--check", *LINTED)
+    session.run("ruff", "check", *LINTED)
     session.run("mypy")
 
 

@@ -1,4 +1,4 @@
-"""Evaluation views: world poses seen by a virtual Human3.6M-like camera (DESIGN.md §5).
+"""Evaluation views: world poses seen by a virtual Human3.6M-like camera (the GT-2D protocol).
 
 The GT-2D protocol of the paper places each test pose in front of a pinhole camera with real
 H36M intrinsics, from a random azimuth, and projects it without noise. :func:`make_views` does
@@ -41,7 +41,7 @@ from zedo_xr.schema import (
     validate_pose3d,
 )
 
-PROTOCOL = "zedo-xr virtual H36M camera, GT 2D (DESIGN.md §5)"
+PROTOCOL = "zedo-xr virtual H36M camera, GT 2D (zedo_xr.datasets.make_views)"
 
 _MIN_DEPTH = 0.1  # metres; a joint closer than this to the camera plane counts as not visible
 

@@ -1,4 +1,4 @@
-"""Dimension and variable names of the data model, constructors, and input validation.
+"""Dimension, variable and joint names of the data model, constructors, and input validation.
 
 Every check raises :class:`SchemaError` with one message that names the variable, what was
 expected and what was found. Functions validate only what they need (as movement does), so
@@ -13,18 +13,37 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from zedo_xr.skeleton import H36M_JOINTS
-
 FRAME = "frame"
 HYPOTHESIS = "hypothesis"
 JOINT = "joint"
 COORD = "coord"
 UV = "uv"
+INDIVIDUAL = "individual"  # optional: several people (movement's name); rides along like any extra dim
 ROW, COL = "row", "col"
 COORDS_3D: tuple[str, ...] = ("x", "y", "z")
 COORDS_2D: tuple[str, ...] = ("u", "v")
-INDIVIDUAL = "individual"
-"""The optional dim of several people (movement's name); it rides along like any extra dim."""
+
+H36M_JOINTS: tuple[str, ...] = (
+    "pelvis",
+    "right_hip",
+    "right_knee",
+    "right_ankle",
+    "left_hip",
+    "left_knee",
+    "left_ankle",
+    "spine",
+    "thorax",
+    "neck",
+    "head",
+    "left_shoulder",
+    "left_elbow",
+    "left_wrist",
+    "right_shoulder",
+    "right_elbow",
+    "right_wrist",
+)
+"""The 17 Human3.6M joints in order, the labels of ``joint``. ``neck`` is H36M's neck/nose joint,
+``head`` the head top. The H36M tree, left/right pairs and other skeletons are in ``skeleton``."""
 
 KEYPOINTS = "keypoints"
 CONFIDENCE = "confidence"

@@ -1,6 +1,7 @@
 """Joint sets, bones, left/right pairs, and name-based mappings between skeletons.
 
-The canonical skeleton is the 17-joint Human3.6M set in the VideoPose3D order (DESIGN.md §1).
+The canonical skeleton is the 17-joint Human3.6M set in the VideoPose3D order, the joint labels
+of the data model (:data:`zedo_xr.schema.H36M_JOINTS`, re-exported here).
 Other skeletons are converted to it by joint *names*, never by position: every H36M joint is
 defined by a recipe over source joint names (a single joint, or the mean of several), and a
 joint that the source lacks gets confidence 0.
@@ -11,27 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import xarray as xr
 
-H36M_JOINTS: tuple[str, ...] = (
-    "pelvis",
-    "right_hip",
-    "right_knee",
-    "right_ankle",
-    "left_hip",
-    "left_knee",
-    "left_ankle",
-    "spine",
-    "thorax",
-    "neck",
-    "head",
-    "left_shoulder",
-    "left_elbow",
-    "left_wrist",
-    "right_shoulder",
-    "right_elbow",
-    "right_wrist",
-)
-"""The 17 Human3.6M joints in order. ``neck`` is H36M's neck/nose joint, ``head`` the head top."""
+# The joint labels are part of the data model, so they live in `schema`; they are re-exported
+# here beside the H36M tree, pairs and the other skeletons.
+from zedo_xr.schema import COORD, H36M_JOINTS, UV, SchemaError, joint_coord, labels
 
 H36M_PARENTS: tuple[int, ...] = (-1, 0, 1, 2, 0, 4, 5, 0, 7, 8, 9, 8, 11, 12, 8, 14, 15)
 """Parent index of every H36M joint (-1 for the pelvis, the root)."""
@@ -526,8 +511,6 @@ def left_right_pairs(skeleton: str | Skeleton = "h36m17") -> tuple[tuple[str, st
 
 
 def _joint_names(da, joint_dim: str, skeleton: Skeleton, name: str) -> list[str]:
-    from zedo_xr.schema import SchemaError
-
     if joint_dim not in da.dims:
         raise SchemaError(f"{name}: expected a '{joint_dim}' dim, got dims {tuple(da.dims)}")
     if joint_dim in da.coords:
@@ -588,10 +571,6 @@ def to_h36m(points, skeleton: str | Skeleton, confidence=None, *, joint_dim: str
     >>> bool(np.allclose(h36m.sel(joint="pelvis"), hips.mean("joint")))
     True
     """
-    import xarray as xr
-
-    from zedo_xr.schema import COORD, UV, SchemaError, joint_coord
-
     skel = get_skeleton(skeleton)
     names = _joint_names(points, joint_dim, skel, "points")
     points = points.drop_vars([c for c in points.coords if joint_dim in points[c].dims])
@@ -664,10 +643,6 @@ def bone_lengths(pose, *, joint_dim: str = "joint"):
     >>> float(bone_lengths(pose).sel(bone="pelvis-right_hip"))
     0.12
     """
-    import xarray as xr
-
-    from zedo_xr.schema import COORD, UV, SchemaError, labels
-
     if joint_dim not in pose.coords:
         raise SchemaError(f"pose: expected a '{joint_dim}' coordinate with H36M joint names")
     spatial = [d for d in (COORD, UV) if d in pose.dims]
