@@ -340,9 +340,10 @@ def lift(
         absent joints are treated as missing), optional ``confidence (frame, joint)`` (0 or NaN
         keypoints mean missing) and optional ``K``. Extra dims (``individual``, ``camera``...)
         are lifted independently. ``uv`` labels, when present, must be ``u`` and ``v`` (any
-        order). Pixel values and focal lengths must lie within a million pixels. A 2D movement poses dataset (``position (time, space,
-        keypoint, individual)``, singular or plural dim names, keypoints of any known skeleton)
-        is converted first with :func:`zedo_xr.io.from_movement`.
+        order). Pixel values and focal lengths must lie within a million pixels. A 2D movement
+        poses dataset (``position (time, space, keypoint, individual)``, singular or plural dim
+        names, keypoints of any known skeleton) is converted first with
+        :func:`zedo_xr.io.from_movement`.
     K : array-like or DataArray, optional
         3x3 intrinsics in pixels, ``(frame, 3, 3)``, or a DataArray ``(..., row, col)`` whose
         other dims are dims of the keypoints; defaults to ``ds["K"]``.
