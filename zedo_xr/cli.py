@@ -283,7 +283,15 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--no-html", action="store_true", help="skip the HTML viewer")
     demo.set_defaults(func=cmd_demo)
 
-    lift = sub.add_parser("lift", help="lift 2D keypoints to a zarr store")
+    lift = sub.add_parser(
+        "lift", help="lift 2D keypoints to a zarr store",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="examples:\n"
+        "  zedo lift alphapose-results.json --K 1145,1145,512,515 -S 5 --out lifted.zarr\n"
+        "  zedo lift keypoints.npy --skeleton coco17 --K K.npy --fps 30 --out lifted.zarr\n"
+        "  zedo lift openpose_json/ --K 1200,960,540 --out lifted.zarr\n"
+        "rerun the same command after an interruption to resume.",
+    )
     lift.add_argument("input", metavar="IN", help="zarr store, COCO-format or OpenPose JSON, "
                       "VideoPose3D npz, or a .npy/.npz array (frame, joint, 2|3) with --skeleton")
     lift.add_argument("--K", help="intrinsics: fx,fy,cx,cy or a .npy/.json 3x3")
