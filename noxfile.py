@@ -85,9 +85,9 @@ def docs(session: nox.Session) -> None:
     # copy sits one level deeper, so the repository's folders are linked in beside it.
     for item in root.iterdir():
         link = build / item.name
-        if item.is_dir() and not item.name.startswith(".") and item.name != "docs":
-            if not link.exists():
-                link.symlink_to(item, target_is_directory=True)
+        wanted = item.is_dir() and not item.name.startswith(".") and item.name != "docs"
+        if wanted and not link.exists():
+            link.symlink_to(item, target_is_directory=True)
     session.run("sphinx-build", "-b", "html", "-W", "--keep-going", "-q", "-d",
                 str(build / ".doctrees"), str(build / "src"), str(build / "html"),
                 env={"OMP_NUM_THREADS": "2", "PYDEVD_DISABLE_FILE_VALIDATION": "1"})
