@@ -9,6 +9,7 @@ one home. Notebooks are executed on every build and any error fails it.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import yaml
@@ -77,5 +78,21 @@ def _prepare_source(app, docname: str, source: list[str]) -> None:
     source[0] = text
 
 
+# plotly's notebook renderer puts a MathJax <script> from a CDN before every figure; the figures
+# have no LaTeX and an offline page cannot load it, so it is dropped.
+_MATHJAX_CDN = re.compile(r'<script src="https://cdnjs\.cloudflare\.com/ajax/libs/mathjax/[^"]*">'
+                          r"</script>")
+
+
+def _offline_outputs(app, doctree, docname: str) -> None:
+    from docutils import nodes
+
+    for node in doctree.findall(nodes.raw):
+        text = node.astext()
+        if _MATHJAX_CDN.search(text):
+            node.replace_self(nodes.raw("", _MATHJAX_CDN.sub("", text), format=node["format"]))
+
+
 def setup(app) -> None:
     app.connect("source-read", _prepare_source)
+    app.connect("doctree-resolved", _offline_outputs)
