@@ -20,9 +20,26 @@ MYST = yaml.safe_load((HERE / "myst.yml").read_text())
 project = MYST["project"]["title"]
 author = "zedo-xr contributors"
 extensions = ["myst_nb", "sphinx_design"]  # sphinx-design: the API page's dropdowns
-exclude_patterns = ["_build", "_ci", "_scripts", "Thumbs.db", ".DS_Store", "**.ipynb_checkpoints",
+exclude_patterns = ["_build", "_scripts", "Thumbs.db", ".DS_Store", "**.ipynb_checkpoints",
                     "notebooks/*.ipynb"]
 root_doc = "index"
+
+
+def _toc_docs(entries: list[dict]) -> set[str]:
+    docs: set[str] = set()
+    for entry in entries:
+        if "file" in entry:
+            docs.add(str(Path(entry["file"]).with_suffix("")))
+        docs |= _toc_docs(entry.get("children", []))
+    return docs
+
+
+# Like jupyter-book 2 with an explicit toc, the site is the toc's pages: a page outside it (e.g. a
+# notebook not yet listed) is left out, not built as an orphan.
+_PAGES = {str((Path(d) / f).relative_to(HERE).with_suffix(""))
+          for d, _, files in os.walk(HERE, followlinks=True) if "_build" not in Path(d).parts
+          for f in files if f.endswith(".md")}
+exclude_patterns += sorted(f"{doc}.md" for doc in _PAGES - _toc_docs(MYST["project"]["toc"]))
 myst_enable_extensions = ["colon_fence", "dollarmath", "deflist"]
 myst_heading_anchors = 3
 myst_title_to_header = True  # front-matter `title:` is the page's heading, as in jupyter-book 2

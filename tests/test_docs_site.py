@@ -55,3 +55,12 @@ def test_pages_with_a_kernel_become_notebooks() -> None:
     root = ["# Home\n"]
     conf._prepare_source(None, "index", root)
     assert "{toctree}" in root[0]
+
+
+def test_pages_outside_the_toc_are_left_out() -> None:
+    conf = _conf()
+    toc = yaml.safe_load((DOCS / "myst.yml").read_text())["project"]["toc"]
+    listed = set(_toc_files(toc))
+    assert listed <= conf._PAGES  # every toc page exists
+    left_out = {p.removesuffix(".md") for p in conf.exclude_patterns if p.endswith(".md")}
+    assert left_out == conf._PAGES - listed
