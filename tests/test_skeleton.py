@@ -9,7 +9,8 @@ import xarray as xr
 from zedo_xr import skeleton as sk
 from zedo_xr.schema import SchemaError
 
-OTHER = ["coco17", "mediapipe33", "openpose25", "smpl24", "lsp14", "mpi_inf_3dhp17"]
+OTHER = ["coco17", "mediapipe33", "openpose25", "smpl24", "lsp14", "mpi_inf_3dhp17", "halpe26", "halpe136",
+         "coco_wholebody133", "humaneva15", "humaneva20", "mpii16"]
 H36M_LEFT = [j for j in sk.H36M_JOINTS if j.startswith("left_")]
 H36M_RIGHT = [j for j in sk.H36M_JOINTS if j.startswith("right_")]
 

@@ -665,3 +665,29 @@ def bone_lengths(pose, *, joint_dim: str = "joint"):
         bone_parent=("bone", parents),
         bone_child=("bone", children),
     ).rename("bone_length")
+
+
+def skeleton_of(names) -> Skeleton:
+    """The known skeleton with the fewest joints that has every joint name in ``names``.
+
+    The smallest one is the intended one: COCO-17 names are also part of Halpe-26 and
+    COCO-WholeBody, whose recipes need joints that COCO-17 keypoints lack.
+
+    Examples
+    --------
+    >>> skeleton_of(["nose", "left_hip", "right_hip"]).name
+    'coco17'
+    >>> skeleton_of(["pelvis", "thorax"]).name
+    'h36m17'
+    """
+    wanted = {str(n) for n in names}
+    matches = [s for s in SKELETONS.values() if wanted <= set(s.joints)]
+    if not matches:
+        from zedo_xr.schema import SchemaError
+
+        raise SchemaError(
+            f"keypoint names: expected the joint names of a known skeleton "
+            f"({sorted(SKELETONS)}), got {sorted(wanted)[:8]}{' ...' if len(wanted) > 8 else ''}; "
+            "pass skeleton=... or rename the keypoints"
+        )
+    return min(matches, key=lambda s: (s.name != "h36m17", len(s.joints)))

@@ -64,7 +64,6 @@ def make_html(path: Path, n_frame: int, n_hyp: int) -> tuple[int, int]:
     import numpy as np
 
     from tests.viz.conftest import lifted, without_pose
-
     from zedo_xr import viz
 
     ds = lifted(n_frame=n_frame, n_hyp=n_hyp)

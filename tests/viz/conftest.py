@@ -7,6 +7,7 @@ import pytest
 import xarray as xr
 
 from zedo_xr import schema
+from zedo_xr.io.keypoints import keypoints_dataset
 from zedo_xr.skeleton import H36M_JOINTS
 
 # A standing person in canonical camera axes (y down, facing the camera, right hip at -x), metres.
@@ -48,7 +49,7 @@ def lifted(
     pose = truth[:, None] + rng.normal(0.0, 0.02, (n_frame, n_hyp, 17, 3))
     uv_h = truth @ K.T
     kp = uv_h[..., :2] / uv_h[..., 2:]
-    ds = schema.keypoints_dataset(kp, K=K, pose3d_gt=truth if gt else None, fps=25.0)
+    ds = keypoints_dataset(kp, K=K, pose3d_gt=truth if gt else None, fps=25.0)
     ds[schema.POSE3D] = xr.DataArray(
         pose, dims=(schema.FRAME, schema.HYPOTHESIS, schema.JOINT, schema.COORD)
     )

@@ -17,7 +17,6 @@ Step rules (``step=``) share one signature, ``rule(prior, x, t) -> x``:
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 import torch
@@ -29,6 +28,10 @@ from zedo_xr.camera import (
     rays,
     solve_translation,
 )
+from zedo_xr.estimator.settings import STEP_RULES as STEP_NAMES
+from zedo_xr.estimator.settings import LoopSettings
+
+__all__ = ["STEP_RULES", "LoopSettings", "optimize", "parity_step", "time_grid", "tweedie_step"]
 
 Tensor = torch.Tensor
 
@@ -63,50 +66,11 @@ def tweedie_step(prior: PriorLike, x: Tensor, t: Tensor, step_size: float = 1.0)
 
 
 STEP_RULES: dict[str, StepRule] = {"parity": parity_step, "tweedie": tweedie_step}
+if set(STEP_RULES) != set(STEP_NAMES):  # the torch-free settings validate against STEP_NAMES
+    raise ImportError(f"step rules {sorted(STEP_RULES)} differ from settings' {sorted(STEP_NAMES)}")
 
 
-@dataclass(frozen=True)
-class LoopSettings:
-    """Settings of :func:`optimize` (the loop after the initial fit).
-
-    Attributes
-    ----------
-    iterations : int
-        Number of iterations, each one network evaluation.
-    warmup : float
-        Fraction of the iterations during which the translation stays at its initial value.
-    t_max, t_min : float
-        Diffusion time of the first and last iteration (linearly spaced).
-    step : str
-        Step rule name, a key of :data:`STEP_RULES`.
-    step_size : float
-        The rule's step parameter (``dt`` for ``parity``, ``gamma`` for ``tweedie``).
-    translation_power : float
-        Exponent on the confidences in the translation weights (4 reproduces the official code).
-    final_projection : bool
-        End with a translation solve and a ray projection (zero reprojection error at visible
-        joints) instead of returning the last denoised pose.
-    """
-
-    iterations: int = 1000
-    warmup: float = 0.2
-    t_max: float = 0.1
-    t_min: float = 0.01
-    step: str = "parity"
-    step_size: float = 1e-3
-    translation_power: float = 4.0
-    final_projection: bool = False
-
-    def __post_init__(self) -> None:
-        if self.step not in STEP_RULES:
-            raise ValueError(f"step: expected one of {sorted(STEP_RULES)}, got {self.step!r}")
-        if self.iterations < 1:
-            raise ValueError(f"iterations: expected >= 1, got {self.iterations}")
-        if not 0 <= self.warmup <= 1:
-            raise ValueError(f"warmup: expected a fraction in [0, 1], got {self.warmup}")
-        if not 0 < self.t_min <= self.t_max <= 1:
-            raise ValueError(
-                f"t_min, t_max: expected 0 < t_min <= t_max <= 1, got {self.t_min}, {self.t_max}")
+DEFAULT_LOOP = LoopSettings()
 
 
 def time_grid(settings: LoopSettings, device: torch.device, dtype: torch.dtype) -> Tensor:
@@ -121,7 +85,7 @@ def optimize(
     uv: Tensor,
     confidence: Tensor,
     K: Tensor,
-    settings: LoopSettings = LoopSettings(),
+    settings: LoopSettings = DEFAULT_LOOP,
     *,
     callback: Callable[[dict[str, Any]], None] | None = None,
 ) -> dict[str, Tensor]:

@@ -20,7 +20,7 @@ DENOISE_TIMES = (0.01, 0.05, 0.1)
 
 def fixed_views(world: np.ndarray, count: int, *, seed: int = 12345) -> Tensor:
     """``count`` held-out poses (evenly spaced frames) through seeded random cameras, (count, J, 3)."""
-    from zedo_xr.prior.train import camera_views
+    from zedo_xr.prior.augment import camera_views
 
     idx = np.linspace(0, len(world) - 1, min(count, len(world))).round().astype(int)
     g = torch.Generator().manual_seed(seed)

@@ -161,7 +161,7 @@ def _array(da: xr.DataArray, dims: tuple[str, ...]) -> np.ndarray:
     return np.asarray(da.transpose(*dims).values, dtype=float)
 
 
-def _labels(ds: xr.Dataset, dim: str, fallback: Sequence[int]) -> list[str]:
+def _labels(ds: xr.Dataset, dim: str, fallback: Sequence[int] | np.ndarray) -> list[str]:
     if dim in ds.coords:
         return [str(v) for v in ds[dim].values]
     return [str(p) for p in fallback]

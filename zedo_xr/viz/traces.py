@@ -160,7 +160,7 @@ def _camera_trace(view: View) -> dict[str, Any] | None:
     pts = c[order]
     return {
         "type": "scatter3d", "mode": "lines", "scene": "scene", "name": "camera",
-        "legendgroup": "camera", "showlegend": False, "hoverinfo": "name",
+        "legendgroup": "camera", "showlegend": False, "hoverinfo": "name", "visible": True,
         "x": pts[:, 0].tolist(), "y": pts[:, 2].tolist(), "z": pts[:, 1].tolist(),
         "line": {"width": 3, "color": _CAMERA},
     }
