@@ -12,11 +12,13 @@ parent packages does not count, since every module would otherwise depend on ``z
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "zedo_xr"
+DESIGN = PACKAGE.parent / "docs" / "design.md"
 
 # The layers of docs/design.md: a module imports only from lower layers or from its own subpackage.
 LAYERS: dict[str, int] = {
@@ -202,6 +204,25 @@ def test_layers():
     bad = [e for e in bad if e not in KNOWN_LAYER_EDGES]
     assert not bad, "imports that go sideways or up the layers of docs/design.md:\n" + "\n".join(
         f"  {a} (layer {LAYERS[_unit(a)]}) -> {b} (layer {LAYERS[_unit(b)]})" for a, b in bad
+    )
+
+
+def documented_layers(text: str) -> dict[str, int]:
+    """``{module: layer}`` from the numbered list of the ``## Layers`` section of design.md."""
+    section = text.split("## Layers", 1)[-1].split("\n## ", 1)[0]
+    layers: dict[str, int] = {}
+    for item in re.finditer(r"^(\d+)\. (.*?)(?=^\d+\. |\n\n|\Z)", section, re.M | re.S):
+        for name in re.findall(r"`([\w.]+)`", item.group(2)):
+            module = name if name.startswith("zedo_xr") else f"zedo_xr.{name}"
+            layers[module] = int(item.group(1))
+    return layers
+
+
+def test_design_document_lists_these_layers():
+    documented = {m: n for m, n in documented_layers(DESIGN.read_text()).items() if m in LAYERS}
+    assert documented == LAYERS, (
+        "docs/design.md's layers differ from LAYERS here: "
+        f"{ {m: (documented.get(m), n) for m, n in LAYERS.items() if documented.get(m) != n} }"
     )
 
 
