@@ -76,8 +76,11 @@ LINTED = ("zedo_xr", "tests", "benchmarks", "scripts", "docs/_scripts", "noxfile
 
 @nox.session(python=PYTHON, default=False)
 def lint(session: nox.Session) -> None:
-    """``ruff format --check``, ``ruff check`` (pyproject's rules, C901 complexity <= 15 in the
-    package) and mypy, over the package and every script beside it."""
+    """Format check, ruff (C901 complexity <= 15 in the package) and mypy, scripts included.
+
+    ``ruff format --check`` and ``ruff check`` cover the package, tests, benchmarks, scripts and
+    the docs' build scripts; mypy checks the package (``[tool.mypy]`` in pyproject.toml).
+    """
     _install(session, groups=("lint",))
     session.run("ruff", "format", "--check", *LINTED)
     session.run("ruff", "check", *LINTED)
