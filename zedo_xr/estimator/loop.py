@@ -118,11 +118,8 @@ def robust_weights(
     typical = masked.nanmedian(dim=-1, keepdim=True).values.nan_to_num(0.0)
     c = (scale * typical).clamp_min(min_px)
     r = torch.where(visible, residual, torch.zeros_like(residual))
-    if loss == "huber":
-        w = (c / r.clamp_min(1e-9)).clamp_max(1.0)
-    else:
-        w = (c * c / (c * c + r * r)) ** 2
-    return w * ones
+    huber = (c / r.clamp_min(1e-9)).clamp_max(1.0)
+    return (huber if loss == "huber" else (c * c / (c * c + r * r)) ** 2) * ones
 
 
 @dataclass(frozen=True)
