@@ -194,3 +194,28 @@ def test_sequence_settings_validation():
         SequenceSettings(key_step=0)
     with pytest.raises(ValueError, match="smooth_strength"):
         SequenceSettings(smooth_strength=2)
+
+
+def test_lift_sequence_arrays_chunks_without_a_jump():
+    from zedo_xr.estimator.sequence import lift_sequence_arrays
+
+    rel, absolute, uv = track_scene(F=40, E=2)
+    uv = uv + np.random.default_rng(3).normal(0, 2.0, uv.shape)
+    conf = np.ones(uv.shape[:-1])
+    conf[10, 1] = 0.0
+    uv[10, 1] = np.nan
+    K = np.broadcast_to(K_H36M, (40, 2, 3, 3)).copy()
+    prior = GaussianPrior(rel[0, 0], std=0.1)
+    kw = dict(fps=25.0, prior=prior, settings=SETTINGS, device="cpu", dtype="float64")
+    whole = lift_sequence_arrays(uv, conf, K, **kw)
+    chunked = lift_sequence_arrays(uv, conf, K, batch_size=16, **kw)
+    assert whole["pose3d"].shape == (40, 2, 1, 17, 3) and whole["best_hypothesis"].shape == (40, 2)
+    assert whole["interpolated"][10, 1] and not whole["valid"][10, 1]
+    assert chunked["interpolated"][10, 1]
+    rel_w = whole["pose3d"] - whole["pose3d"][..., :1, :]
+    rel_c = chunked["pose3d"] - chunked["pose3d"][..., :1, :]
+    # The chunked result stays close to the whole-sequence one, boundaries included.
+    diff = np.linalg.norm(rel_w - rel_c, axis=-1)
+    assert diff.mean() < 0.005 and diff.max() < 0.03, (diff.mean(), diff.max())
+    step = np.linalg.norm(np.diff(rel_c[:, 0, 0], axis=0), axis=-1).mean(-1)
+    assert step[[15, 31]].max() < 2 * np.median(step) + 0.002

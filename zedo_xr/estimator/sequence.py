@@ -472,3 +472,81 @@ def _void(out: dict[str, Tensor], alive: Tensor) -> dict[str, Tensor]:
         m = alive.reshape(*alive.shape, *([1] * (v.dim() - 2)))
         voided[key] = torch.where(m, v, torch.full_like(v, float("nan")))
     return voided
+
+
+# ------------------------------------------------------------------------------------------
+# arrays in, arrays out (the pipeline of the xarray edge)
+# ------------------------------------------------------------------------------------------
+
+
+def lift_sequence_arrays(
+    uv: Any,
+    confidence: Any,
+    K: Any,
+    *,
+    fps: float,
+    prior: Any = "default",
+    hypotheses: int = 1,
+    settings: Any = "default",
+    sequence: SequenceSettings = SequenceSettings(),
+    device: Any = "auto",
+    seed: int = 0,
+    batch_size: int | None = None,
+    overlap_seconds: float = 0.5,
+    dtype: str = "float32",
+    select: str = "consensus",
+) -> dict[str, Any]:
+    """Lift time-major numpy arrays ``uv (F, E, 17, 2)``, ``confidence (F, E, 17)``, ``K (F, E, 3, 3)``.
+
+    Chunks of ``batch_size`` frames (all tracks together) are lifted with ``overlap_seconds`` of
+    context on each side, which is discarded, and the bone lengths of the first chunk are held
+    in the following ones, so a chunk boundary shows no jump.
+
+    Returns numpy arrays ``pose3d (F, E, S, 17, 3)``, ``reprojection_error``, ``residual``,
+    ``initial_error (F, E, S)``, ``best_hypothesis (F, E)`` (-1 where not lifted), ``valid``,
+    ``interpolated (F, E)`` bool.
+    """
+    import numpy as np
+
+    from zedo_xr.estimator.driver import _get_prior, resolve_device, resolve_settings
+    from zedo_xr.estimator.select import select_hypothesis
+    from zedo_xr.estimator.threads import intra_op_threads, threads_for
+
+    settings = resolve_settings(settings) if isinstance(settings, str) else settings
+    dev = resolve_device(device)
+    tdtype = getattr(torch, dtype)
+    model = _get_prior(prior, dev, tdtype)
+    S = int(hypotheses)
+    F, E = uv.shape[:2]
+    chunk = int(batch_size or max(1, (16384 if dev.type == "cuda" else 2048) // (S * E)))
+    margin = round(overlap_seconds * fps)
+    canonical = torch.as_tensor(model.initial_poses(S, method=settings.initial_method, seed=seed),
+                                device=dev, dtype=tdtype)
+    parts: dict[str, list[Any]] = {}
+    lengths = None
+    poses = min(F, chunk + 2 * margin) * E * S
+    threads = threads_for(poses) if dev.type == "cpu" else torch.get_num_threads()
+    with torch.no_grad(), intra_op_threads(threads):
+        for start in range(0, F, chunk):
+            stop = min(F, start + chunk)
+            lo, hi = max(0, start - margin), min(F, stop + margin)
+            u, c, k = (torch.as_tensor(a[lo:hi], device=dev, dtype=tdtype) for a in (uv, confidence, K))
+            res = lift_tracks(model, canonical, u, c, k, fps=fps, settings=settings, sequence=sequence,
+                              lengths=lengths)
+            if sequence.shared_bones and not res["bone_lengths"].isnan().any():
+                lengths = res["bone_lengths"]
+            keep = slice(start - lo, stop - lo)
+            n = stop - start
+            alive = res["valid"] | res["interpolated"]
+            choice = select_hypothesis(
+                select, reprojection_error=res["reprojection_error"][keep].reshape(n * E, S).nan_to_num(0.0),
+                residual=res["residual"][keep].reshape(n * E, S).nan_to_num(0.0),
+                relative=res["relative"][keep].reshape(n * E, S, -1, 3).nan_to_num(0.0)).reshape(n, E)
+            out = {"pose3d": res["pose"], "reprojection_error": res["reprojection_error"],
+                   "residual": res["residual"], "initial_error": res["initial_error"],
+                   "valid": res["valid"], "interpolated": res["interpolated"]}
+            out = {key: v[keep] for key, v in out.items()}
+            out["best_hypothesis"] = torch.where(alive[keep], choice, torch.full_like(choice, -1))
+            for key, v in out.items():
+                parts.setdefault(key, []).append(v.cpu().numpy())
+    return {key: np.concatenate(v) for key, v in parts.items()}

@@ -17,6 +17,8 @@ Shapes: time-major ``(F, M)`` (frames x tracks), booleans.
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 
 from zedo_xr.skeleton import H36M_JOINTS
@@ -105,3 +107,25 @@ def bridgeable(valid: Tensor, max_gap: int) -> Tensor:
     previous, following = neighbours(valid)
     gap = following - previous - 1
     return ~valid & (previous >= 0) & (following < F) & (gap <= max_gap)
+
+
+def void_invalid(result: dict, confidence: Any, min_joints: int = MIN_JOINTS) -> dict:
+    """Frame-wise lift outputs (numpy, frame first) with frames failing the rule voided.
+
+    ``pose3d`` and the per-hypothesis scores become NaN, ``best_hypothesis`` -1, and a boolean
+    ``valid`` (and an all-False ``interpolated``: frame-wise lifting bridges nothing) is added.
+    """
+    import numpy as np
+
+    valid = frame_validity(torch.as_tensor(np.asarray(confidence)), min_joints).numpy()
+    out = dict(result)
+    for key in ("pose3d", "reprojection_error", "residual", "initial_error"):
+        if key in out:
+            v = np.array(out[key], dtype=float if out[key].dtype.kind != "f" else out[key].dtype)
+            v[~valid] = np.nan
+            out[key] = v
+    if "best_hypothesis" in out:
+        out["best_hypothesis"] = np.where(valid, out["best_hypothesis"], -1).astype(np.int64)
+    out["valid"] = valid
+    out["interpolated"] = np.zeros_like(valid)
+    return out
