@@ -12,7 +12,10 @@ image centre leaves one unknown, the focal length ``f = max(width, height) / (2 
   reprojection error plus the prior's residual (each divided by its median over the grid so
   neither dominates by units). A wrong focal length must bend the pose to fit the 2D perspective,
   which costs plausibility under the prior. The lowest score wins, refined by a parabola through
-  it and its neighbours.
+  it and its neighbours -- but only when it beats the default's score by ``min_gain`` (5 %):
+  for a person a few metres away the image is close to a scaled orthographic view, the score is
+  nearly flat in the focal length, and the root-relative pose hardly depends on it, so the
+  default is kept unless the keypoints clearly say otherwise.
 
 Shapes: ``uv (F, J, 2)`` frames of one sequence (one camera), ``confidence (F, J)``.
 """
@@ -95,6 +98,7 @@ def estimate_focal(
     fovs: tuple[float, ...] = FOV_GRID_DEG,
     frames: int = 16,
     iterations: int = 40,
+    min_gain: float = 0.05,
 ) -> tuple[float, dict[str, Tensor]]:
     """Focal length (pixels) of one sequence's camera, from its keypoints (module docstring).
 
@@ -115,6 +119,8 @@ def estimate_focal(
         Evenly spaced valid frames used (all when fewer).
     iterations : int
         Loop iterations per candidate.
+    min_gain : float
+        Relative score improvement over the default field of view needed to leave it.
 
     Returns
     -------
@@ -146,10 +152,22 @@ def estimate_focal(
     resid = res["residual"][:, 0].reshape(G, n).median(-1).values
     score = reproj / reproj.median().clamp_min(1e-9) + resid / resid.median().clamp_min(1e-9)
     best = int(score.argmin())
-    log_f = _parabola_min(torch.log(focals), score, best)
     scores = {"fov": torch.tensor(fovs), "focal": focals, "reprojection": reproj, "residual": resid,
               "score": score}
-    return float(torch.exp(log_f)), scores
+    default = focal_from_fov(image_size, DEFAULT_FOV_DEG)
+    at_default = _score_at(torch.log(focals), score, math.log(default))
+    if float(score[best]) > (1 - min_gain) * at_default:
+        return default, scores
+    return float(torch.exp(_parabola_min(torch.log(focals), score, best))), scores
+
+
+def _score_at(x: Tensor, y: Tensor, x0: float) -> float:
+    """Linear interpolation of ``y(x)`` at ``x0`` (x decreasing or increasing)."""
+    order = x.argsort()
+    xs, ys = x[order].double(), y[order].double()
+    i = int(torch.searchsorted(xs, torch.tensor(x0, dtype=torch.float64)).clamp(1, len(xs) - 1))
+    w = (x0 - xs[i - 1]) / (xs[i] - xs[i - 1]).clamp_min(1e-12)
+    return float(ys[i - 1] + w.clamp(0, 1) * (ys[i] - ys[i - 1]))
 
 
 def _parabola_min(x: Tensor, y: Tensor, best: int) -> Tensor:
