@@ -59,8 +59,10 @@ def measure_one(settings: str, S: int, frames: int, device: str, threads: int) -
     """Lift ``frames`` CMU-test frames once (after a warm-up) and time the parts."""
     import torch
 
+    from zedo_xr.device import resolve_device
     from zedo_xr.estimator import initial, loop
-    from zedo_xr.estimator.driver import lift_arrays, resolve_device, resolve_settings
+    from zedo_xr.estimator.pipeline import lift_arrays
+    from zedo_xr.estimator.settings import resolve_settings
     from zedo_xr.prior.checkpoint import load_prior
 
     torch.set_num_threads(threads)

@@ -33,12 +33,24 @@ def _tuning_views(n: int, condition: str = "exact", seed: int = 1):
     return views(evenly_spaced(poses, n, offset=0.5), condition, seed=seed)
 
 
-def _score(ds, *, hypotheses: int = 1, **overrides: Any) -> dict[str, Any]:
-    from zedo_xr.estimator.driver import lift
+KNOBS = ("pitches", "yaw_modes", "select")
+"""Search knobs only this benchmark varies: internal to the pipeline, not lift settings."""
+
+
+def _score(ds, *, hypotheses: int = 1, prior: str = "default", settings: str = "default",
+           **overrides: Any) -> dict[str, Any]:
+    from zedo_xr.device import resolve_device
+    from zedo_xr.estimator import driver
+    from zedo_xr.estimator.pipeline import _TuningKnobs
+    from zedo_xr.estimator.settings import resolve_settings
     from zedo_xr.metrics import evaluate
 
+    knobs = _TuningKnobs(**{k: overrides.pop(k) for k in KNOBS if k in overrides})
+    run = dict(prior=prior, hypotheses=hypotheses, settings=resolve_settings(settings, **overrides),
+               device=resolve_device("auto"), seed=0, batch_size=None, dtype="float32", knobs=knobs)
     start = time.perf_counter()
-    out = lift(ds, hypotheses=hypotheses, progress=False, **overrides)
+    # The driver's eager path with the internal knobs (lift() itself always uses their defaults).
+    out = driver._lift_eager(ds, *driver._prepare(ds, None), **run)
     seconds = time.perf_counter() - start
     a = evaluate(out).attrs
     return {"mpjpe": a["mpjpe_mean"], "pa_mpjpe": a["pa_mpjpe_mean"],

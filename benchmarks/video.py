@@ -89,7 +89,7 @@ def _made_up(pose: np.ndarray, confidence: np.ndarray, interpolated: np.ndarray)
 def lift_clip(ds: Any, method: str, *, robust: str = "geman_mcclure") -> tuple[dict[str, np.ndarray], float]:
     """One method on one clip: pose (F, 17, 3), interpolated (F,), and the seconds it took."""
     from zedo_xr.estimator import lift_arrays
-    from zedo_xr.estimator.driver import resolve_settings
+    from zedo_xr.estimator.settings import resolve_settings
     from zedo_xr.estimator.sequence import SequenceSettings, lift_sequence_arrays
     from zedo_xr.estimator.validity import void_invalid
 
@@ -158,7 +158,8 @@ def run_intrinsics(n_clips: int, frames: int) -> list[dict]:
 
     from zedo_xr.datasets import make_views
     from zedo_xr.estimator import lift_arrays
-    from zedo_xr.estimator.driver import _get_prior, resolve_settings
+    from zedo_xr.estimator.pipeline import load_model
+    from zedo_xr.estimator.settings import resolve_settings
     from zedo_xr.estimator.intrinsics import (
         DEFAULT_FOV_DEG,
         estimate_focal,
@@ -169,7 +170,7 @@ def run_intrinsics(n_clips: int, frames: int) -> list[dict]:
 
     size = (1000, 1000)
     settings = resolve_settings("default", robust="geman_mcclure")
-    model = _get_prior("default", torch.device("cpu"), torch.float32)
+    model = load_model("default", torch.device("cpu"), torch.float32)
     canonical = model.initial_poses(1)
     rows = []
     for i, clip in enumerate(clips(load_source("cmu-test"), n_clips, frames)):

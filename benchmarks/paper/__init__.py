@@ -29,16 +29,28 @@ def lift_settings(**overrides: Any) -> dict[str, Any]:
     """The resolved lift settings of the experiments (``LIFT`` and ``overrides`` on the default preset)."""
     from dataclasses import asdict
 
-    from zedo_xr.estimator.driver import resolve_settings
+    from zedo_xr.estimator.settings import resolve_settings
 
     return asdict(resolve_settings("default", **{**LIFT, **overrides}))
 
 
 def lift_overrides(stored: dict[str, Any]) -> dict[str, Any]:
     """The ``lift(**overrides)`` that reproduce stored :func:`lift_settings` (nested loop flattened)."""
+    from dataclasses import asdict
+
+    from zedo_xr.estimator.pipeline import DEFAULT_KNOBS
+
     flat = {k: v for k, v in stored.items() if k != "loop"}
     flat.update(stored.get("loop") or {})
-    return {k: tuple(v) if isinstance(v, list) else v for k, v in flat.items()}
+    flat = {k: tuple(v) if isinstance(v, list) else v for k, v in flat.items()}
+    # Older result files also record the pipeline's internal search knobs, always at their defaults.
+    knobs = asdict(DEFAULT_KNOBS)
+    for key, value in knobs.items():
+        got = flat.pop(key, value)
+        if got != value:
+            raise ValueError(f"{key}: expected the default {value!r} (no longer a lift setting), "
+                             f"got {got!r}")
+    return flat
 
 
 def results(name: str, *, recompute: bool | None = None, quick: bool = False) -> dict[str, Any]:

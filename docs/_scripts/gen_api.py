@@ -38,10 +38,12 @@ SECTIONS: list[tuple[str, str, str, list[str]]] = [
     ),
     (
         "Lift settings",
-        "Presets (`settings=\"default\"` or `\"parity\"`) and single overrides "
-        "(`lift(..., step_size=0.1)`); `lift_arrays` is the numpy-in, numpy-out core.",
+        "One way to configure a lift: a preset name (`settings=\"default\"` or `\"parity\"`) or a "
+        "`LiftSettings`, with single fields changed by name (`lift(..., step_size=0.1)` is "
+        "`settings=resolve_settings(\"default\").replace(step_size=0.1)`); `lift_arrays` is the "
+        "numpy-in, numpy-out core.",
         "zedo_xr.estimator",
-        ["LiftSettings", "resolve_settings", "lift_arrays"],
+        ["LiftSettings", "LoopSettings", "resolve_settings", "lift_arrays"],
     ),
     (
         "Priors",

@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from tests.estimator.conftest import K_H36M, STANDING, GaussianPrior, yaw
-from zedo_xr.estimator.driver import resolve_settings
+from zedo_xr.estimator.settings import resolve_settings
 from zedo_xr.estimator.sequence import (
     SequenceSettings,
     bone_lengths,

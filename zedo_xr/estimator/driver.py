@@ -1,267 +1,197 @@
 """``zedo_xr.lift``: the xarray edge of the estimator.
 
-Turns a dataset of the data model into batched tensors ``(frames x hypotheses, joint, 3)``, runs
-the initial fit and the loop in chunks of ``batch_size`` frames on the chosen device, chooses a
-hypothesis per frame, and returns the input dataset with ``pose3d``, ``reprojection_error`` and
-``best_hypothesis`` added. Dask-backed inputs are lifted lazily, block by block, on whatever dask
-scheduler is active.
+Validates the call, turns a dataset of the data model into flat arrays for
+:func:`zedo_xr.estimator.pipeline.lift_arrays`, and puts the outputs back on the dataset's dims.
+One output template (:data:`OUTPUT_VARIABLES`) describes every variable a lift adds; the eager
+path, the dask template and the store skeleton are all built from it. Dask-backed inputs are
+lifted lazily, block by block; ``store=`` lifts chunk by chunk into a resumable zarr store.
 """
 
 from __future__ import annotations
 
-import functools
-import json
+import math
 import time
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, replace
-from pathlib import Path
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import xarray as xr
 
 from zedo_xr import schema
+from zedo_xr.estimator.settings import LiftSettings, resolve_settings
 from zedo_xr.schema import (
     BEST_HYPOTHESIS,
+    COL,
     CONFIDENCE,
     COORD,
+    COORDS_2D,
     COORDS_3D,
     FRAME,
     HYPOTHESIS,
     JOINT,
+    K_VAR,
     KEYPOINTS,
     POSE3D,
     REPROJECTION_ERROR,
+    ROW,
     UV,
     SchemaError,
 )
 from zedo_xr.skeleton import H36M_JOINTS
 
+N_JOINTS = len(H36M_JOINTS)
+
+# Magnitudes the float32 pipeline carries without overflow (squares stay far below 3e38) and
+# that a real camera produces: pixel positions and focal lengths within a million pixels.
+MAX_PIXELS = 1e6
+MIN_FOCAL = 1.0
+
+
+# ----------------------------------------------------------------------------- output template
+@dataclass(frozen=True)
+class OutputVariable:
+    """One variable a lift adds: name, dims after the batch dims, dtype, fill and attrs.
+
+    The batch dims are ``frame`` then the input's extra dims (``individual``...). ``fill`` is
+    what a store holds where nothing was written yet.
+    """
+
+    name: str
+    dims: tuple[str, ...]
+    dtype: str
+    fill: Any
+    attrs: Mapping[str, Any] = field(default_factory=dict)
+
+
+OUTPUT_VARIABLES: tuple[OutputVariable, ...] = (
+    OutputVariable(POSE3D, (HYPOTHESIS, JOINT, COORD), "float32", np.nan, {"units": "m"}),
+    OutputVariable(REPROJECTION_ERROR, (HYPOTHESIS,), "float32", np.nan, {"units": "pixels"}),
+    OutputVariable(BEST_HYPOTHESIS, (), "int64", -1),
+)
+"""Every output variable of a lift (the one template of eager, dask and store results)."""
+
 
 @dataclass(frozen=True)
-class LiftSettings:
-    """Everything that defines a lift besides the data and the prior.
+class _Layout:
+    """Batch dims (``frame`` first), their sizes and coords, and the number of hypotheses."""
 
-    Attributes
-    ----------
-    initial : {"grid", "adam", "none"}
-        Initial pose optimiser: coarse-to-fine yaw grid with closed-form depth, the official
-        500-step Adam fit, or no rotation at all (the pose is only placed by the closed-form
-        translation: the paper's ablation without rotation optimisation, "RO").
-    initial_joints : {"hips", "torso", "all"}
-        Joints that drive the initial fit.
-    initial_method : {"kmeans", "random", "generated"}
-        Where the initial poses come from (paper Table 7).
-    pitches : tuple of float
-        Camera pitch candidates (radians) of the grid fit.
-    yaw_modes : int
-        With S > 1, hypothesis ``s`` starts from the ``(s mod yaw_modes)``-th best local minimum
-        of its yaw fit (1: every hypothesis takes its best yaw).
-    select : str
-        Rule choosing ``best_hypothesis`` (see :mod:`zedo_xr.estimator.select`).
-    loop : LoopSettings
-        The optimisation loop.
-    """
+    dims: tuple[str, ...]
+    shape: tuple[int, ...]
+    coords: Mapping[str, Any]
+    hypotheses: int
 
-    initial: str = "grid"
-    initial_joints: str = "all"
-    initial_method: str = "kmeans"
-    pitches: tuple[float, ...] = (0.0,)
-    yaw_modes: int = 1
-    select: str = "consensus"
-    loop: Any = None
+    @classmethod
+    def of(cls, kp: xr.DataArray, hypotheses: int) -> _Layout:
+        dims = (FRAME, *[str(d) for d in kp.dims if d not in (FRAME, JOINT, UV)])
+        return cls(dims, tuple(kp.sizes[d] for d in dims),
+                   {d: kp[d] for d in dims if d in kp.coords}, hypotheses)
 
-    def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["loop"] = asdict(self.loop)
-        return d
+    def sizes(self, var: OutputVariable) -> tuple[int, ...]:
+        inner = {HYPOTHESIS: self.hypotheses, JOINT: N_JOINTS, COORD: 3}
+        return (*self.shape, *(inner[d] for d in var.dims))
 
+    def dataset(self, arrays: Mapping[str, Any]) -> xr.Dataset:
+        """The output variables from arrays of their full shapes (numpy or dask)."""
+        data = {v.name: ((*self.dims, *v.dims), arrays[v.name], dict(v.attrs)) for v in OUTPUT_VARIABLES}
+        coords = {HYPOTHESIS: np.arange(self.hypotheses), COORD: schema.labels(COORDS_3D),
+                  JOINT: schema.joint_coord(H36M_JOINTS), **self.coords}
+        return xr.Dataset(data, coords=coords)
 
-def _presets() -> dict[str, LiftSettings]:
-    from zedo_xr.estimator.loop import LoopSettings
+    def from_flat(self, result: Mapping[str, np.ndarray]) -> xr.Dataset:
+        """The output variables from :func:`lift_arrays`' flat ``(N, ...)`` arrays."""
+        return self.dataset({v.name: np.asarray(result[v.name]).reshape(self.sizes(v)).astype(v.dtype)
+                             for v in OUTPUT_VARIABLES})
 
-    return {
-        "default": LiftSettings(
-            initial="grid",
-            initial_joints="all",
-            # Measured on the tuning set (benchmarks/results/tune*): see the closing note of issue 4.
-            loop=LoopSettings(iterations=100, warmup=0.0, step="tweedie", step_size=0.5,
-                              translation_power=2.0, final_projection=False),
-        ),
-        "parity": LiftSettings(
-            initial="adam",
-            initial_joints="hips",
-            loop=LoopSettings(iterations=1000, warmup=0.2, step="parity", step_size=1e-3,
-                              translation_power=4.0, final_projection=False),
-        ),
-    }
+    def template(self, chunks: Mapping[str, Any]) -> xr.Dataset:
+        """Lazy output variables filled with their fill values, chunked along the batch dims
+        (a size or a tuple of sizes per dim, as dask takes them; whole dims by default)."""
+        import dask.array as da
+
+        def chunked(v: OutputVariable) -> Any:
+            shape = self.sizes(v)
+            sizes = tuple(chunks.get(d, -1) for d in self.dims) + (-1,) * len(v.dims)
+            return da.full(shape, v.fill, dtype=v.dtype, chunks=sizes)
+
+        return self.dataset({v.name: chunked(v) for v in OUTPUT_VARIABLES})
 
 
-def resolve_settings(settings: str | LiftSettings = "default", **overrides: Any) -> LiftSettings:
-    """A preset (``"default"`` or ``"parity"``) or given settings, with overrides applied.
-
-    Overrides may name fields of :class:`LiftSettings` or of its ``loop``
-    (e.g. ``iterations=500, step="tweedie"``).
-    """
-    presets = _presets()
-    if isinstance(settings, str):
-        if settings not in presets:
-            raise ValueError(f"settings: expected one of {sorted(presets)} or LiftSettings, got {settings!r}")
-        settings = presets[settings]
-    top = {k: v for k, v in overrides.items() if k in LiftSettings.__dataclass_fields__}
-    inner = {k: v for k, v in overrides.items() if k not in top}
-    unknown = [k for k in inner if k not in type(settings.loop).__dataclass_fields__]
-    if unknown:
-        raise TypeError(f"lift: unexpected settings {unknown}")
-    return replace(settings, **top, loop=replace(settings.loop, **inner))
+# ----------------------------------------------------------------------------- validation
+def _require_int(name: str, value: Any, minimum: int, *, none_ok: bool = False) -> None:
+    if value is None and none_ok:
+        return
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
+        expected = f"an integer >= {minimum}" + (" or None" if none_ok else "")
+        raise ValueError(f"{name}: expected {expected}, got {value!r}")
 
 
-def resolve_device(device: str | Any = "auto") -> Any:
-    """``"auto"`` is CUDA when available, else CPU."""
-    import torch
-
-    if device == "auto" or device is None:
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
-
-
-@functools.lru_cache(maxsize=4)
-def _cached_prior(name: str, device: str) -> Any:
-    from zedo_xr.prior.checkpoint import load_prior
-
-    return load_prior(name, device=device)
+def _validate_parameters(*, hypotheses: Any, seed: Any, batch_size: Any, dtype: Any,
+                         progress: Any, iterations: Any) -> None:
+    """Clear errors for the plain parameters of :func:`lift`."""
+    _require_int("hypotheses", hypotheses, 1)
+    _require_int("iterations", iterations, 1, none_ok=True)
+    _require_int("batch_size", batch_size, 1, none_ok=True)
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or not 0 <= seed < 2**63:
+        raise ValueError(f"seed: expected an integer in [0, 2**63), got {seed!r}")
+    if dtype not in ("float32", "float64"):
+        raise ValueError(f"dtype: expected 'float32' or 'float64', got {dtype!r}")
+    if not isinstance(progress, bool | np.bool_):
+        raise ValueError(f"progress: expected True or False, got {progress!r}")
 
 
-def _get_prior(prior: Any, device: Any, dtype: Any) -> Any:
-    if isinstance(prior, str | Path):
-        return _cached_prior(str(prior), str(device)).to(device=device, dtype=dtype)
-    return prior.to(device=device, dtype=dtype)
+def _check_magnitudes(kp: xr.DataArray, K_da: xr.DataArray) -> None:
+    """Refuse keypoints and intrinsics beyond what a camera produces (they overflow float32)."""
+    values = np.asarray(kp.values, dtype=float)
+    big = float(np.nanmax(np.abs(values), initial=0.0))
+    if big > MAX_PIXELS:
+        raise SchemaError(f"{KEYPOINTS}: expected pixel coordinates within +-{MAX_PIXELS:.0e}, "
+                          f"got |value| up to {big:.3g}")
+    Kv = np.asarray(K_da.values, dtype=float)
+    focal = Kv[..., [0, 1], [0, 1]]
+    if focal.min() < MIN_FOCAL or focal.max() > MAX_PIXELS:
+        raise SchemaError(f"{K_VAR}: expected focal lengths in [{MIN_FOCAL:g}, {MAX_PIXELS:.0e}] "
+                          f"pixels, got [{focal.min():.3g}, {focal.max():.3g}]")
+    rest = float(np.abs(Kv[..., :2, 1:]).max())
+    if rest > MAX_PIXELS:
+        raise SchemaError(f"{K_VAR}: expected skew and principal point within +-{MAX_PIXELS:.0e} "
+                          f"pixels, got |value| up to {rest:.3g}")
 
 
-@dataclass
-class _Progress:
-    """Frames-per-second progress over all chunks (``tqdm.auto``)."""
-
-    total: int
-    enabled: bool
-    bar: Any = field(default=None, init=False)
-
-    def __enter__(self) -> _Progress:
-        if self.enabled:
-            from tqdm.auto import tqdm
-
-            self.bar = tqdm(total=self.total, unit="frame", desc="zedo lift", dynamic_ncols=True)
-        return self
-
-    def callback(self, frames: int, iterations: int) -> Callable[[dict[str, Any]], None] | None:
-        if self.bar is None:
-            return None
-        every = max(1, iterations // 20)
-        bar = self.bar
-
-        def update(info: dict[str, Any]) -> None:
-            i = info["i"] + 1
-            if i % every == 0 or i == iterations:
-                step = min(every, i - (i - 1) // every * every)
-                bar.update(frames * step / iterations)
-
-        return update
-
-    def __exit__(self, *exc: object) -> None:
-        if self.bar is not None:
-            self.bar.n = self.total if exc[0] is None else self.bar.n
-            self.bar.close()
+def _keypoints_in_uv_order(kp: xr.DataArray) -> xr.DataArray:
+    """Keypoints with the ``uv`` axis ordered (u, v) by its labels, when it has labels."""
+    if UV not in kp.coords:
+        return kp
+    labels = [str(x) for x in kp[UV].values]
+    if sorted(labels) != sorted(COORDS_2D):
+        raise SchemaError(f"{UV}: expected the labels {list(COORDS_2D)} (or no labels), got {labels}")
+    return kp.sel({UV: list(COORDS_2D)})
 
 
-def lift_arrays(
-    uv: np.ndarray,
-    confidence: np.ndarray,
-    K: np.ndarray,
-    *,
-    prior: Any = "default",
-    hypotheses: int = 1,
-    settings: LiftSettings | str = "default",
-    device: Any = "auto",
-    seed: int = 0,
-    batch_size: int | None = None,
-    progress: bool = False,
-    dtype: str = "float32",
-) -> dict[str, np.ndarray]:
-    """Lift plain arrays: ``uv (N, 17, 2)``, ``confidence (N, 17)``, ``K (N, 3, 3)``.
-
-    Returns numpy arrays ``pose3d (N, S, 17, 3)``, ``reprojection_error (N, S)``,
-    ``residual (N, S)``, ``initial_error (N, S)`` and ``best_hypothesis (N,)``.
-    """
-    import torch
-
-    from zedo_xr.estimator.initial import fit_initial_pose, fit_initial_pose_adam
-    from zedo_xr.estimator.loop import optimize
-    from zedo_xr.estimator.select import select_hypothesis
-
-    settings = resolve_settings(settings) if isinstance(settings, str) else settings
-    dev = resolve_device(device)
-    tdtype = getattr(torch, dtype)
-    model = _get_prior(prior, dev, tdtype)
-    S = int(hypotheses)
-    if S < 1:
-        raise ValueError(f"hypotheses: expected >= 1, got {hypotheses}")
-    N = uv.shape[0]
-    if batch_size is None:
-        # Bounded memory: ~16k poses per chunk on a GPU, ~2k on a CPU (cache-friendly).
-        batch_size = max(1, (16384 if dev.type == "cuda" else 2048) // S)
-    canonical = model.initial_poses(S, method=settings.initial_method, seed=seed)
-    canonical = torch.as_tensor(canonical, device=dev, dtype=tdtype)
-
-    out: dict[str, list[np.ndarray]] = {k: [] for k in
-                                        ("pose3d", "reprojection_error", "residual", "initial_error")}
-    best: list[np.ndarray] = []
-    with torch.no_grad(), _Progress(N, progress) as bar:
-        for start in range(0, N, batch_size):
-            stop = min(N, start + batch_size)
-            n = stop - start
-            u = torch.as_tensor(uv[start:stop], device=dev, dtype=tdtype)
-            c = torch.as_tensor(confidence[start:stop], device=dev, dtype=tdtype)
-            k = torch.as_tensor(K[start:stop], device=dev, dtype=tdtype)
-            # Frames and hypotheses in one batch: frame-major, hypothesis-minor.
-            u = u.repeat_interleave(S, 0)
-            c = c.repeat_interleave(S, 0)
-            k = k.repeat_interleave(S, 0)
-            init = canonical.repeat(n, 1, 1)
-            if settings.initial == "adam":
-                pose0, T0, err0 = fit_initial_pose_adam(init, u, c, k, joints=settings.initial_joints)
-            elif settings.initial == "none":
-                pose0, T0, err0 = fit_initial_pose(init, u, c, k, joints=settings.initial_joints,
-                                                   yaw_steps=1, refine_steps=0)
-            elif settings.initial == "grid":
-                rank = torch.arange(S, device=dev).repeat(n) % max(1, settings.yaw_modes)
-                pose0, T0, err0 = fit_initial_pose(init, u, c, k, joints=settings.initial_joints,
-                                                   pitches=settings.pitches, mode_rank=rank)
-            else:
-                raise ValueError(f"initial: expected 'grid', 'adam' or 'none', got {settings.initial!r}")
-            res = optimize(model, pose0, T0, u, c, k, settings.loop,
-                           callback=bar.callback(n, settings.loop.iterations))
-            reproj = res["reprojection_error"].reshape(n, S)
-            residual = res["residual"].reshape(n, S)
-            relative = res["relative"].reshape(n, S, -1, 3)
-            choice = select_hypothesis(settings.select, reprojection_error=reproj,
-                                       residual=residual, relative=relative)
-            out["pose3d"].append(res["pose"].reshape(n, S, -1, 3).cpu().numpy())
-            out["reprojection_error"].append(reproj.cpu().numpy())
-            out["residual"].append(residual.cpu().numpy())
-            out["initial_error"].append(err0.reshape(n, S).cpu().numpy())
-            best.append(choice.cpu().numpy())
-    result = {k: np.concatenate(v) for k, v in out.items()}
-    result["best_hypothesis"] = np.concatenate(best).astype(np.int64)
-    return result
+def _intrinsics(ds: xr.Dataset, K: Any) -> xr.DataArray:
+    if isinstance(K, Mapping | str | bytes | xr.Dataset):
+        raise SchemaError(f"{K_VAR}: expected a 3x3 array, an (frame, 3, 3) array or a DataArray "
+                          f"(..., row, col), got {type(K).__name__}")
+    K_da = schema.validate_lift_input(ds, K)
+    kp_dims = set(ds[KEYPOINTS].dims)
+    extra = [str(d) for d in K_da.dims if d not in (ROW, COL) and d not in kp_dims]
+    if extra:
+        raise SchemaError(f"{K_VAR}: expected dims among the keypoints' {tuple(ds[KEYPOINTS].dims)} "
+                          f"plus (row, col), got {tuple(K_da.dims)} (unknown {tuple(extra)})")
+    for d in K_da.dims:
+        if d in kp_dims and K_da.sizes[d] != ds[KEYPOINTS].sizes[d]:
+            raise SchemaError(f"{K_VAR}: expected {ds[KEYPOINTS].sizes[d]} entries along '{d}' "
+                              f"like the keypoints, got {K_da.sizes[d]}")
+    return K_da
 
 
 def _prepare(ds: xr.Dataset, K: Any) -> tuple[xr.DataArray, xr.DataArray, xr.DataArray]:
     """Validated keypoints, confidence and K, on the 17 H36M joints, broadcast together."""
-    K_da = schema.validate_lift_input(ds, K)
-    kp = ds[KEYPOINTS]
+    K_da = _intrinsics(ds, K)
+    kp = _keypoints_in_uv_order(ds[KEYPOINTS])
     names = [str(j) for j in kp[JOINT].values]
     if len(set(names)) != len(names):
-        raise SchemaError(f"{KEYPOINTS}: duplicate joint names in {names}")
+        raise SchemaError(f"{KEYPOINTS}: expected unique joint names, got duplicates in {names}")
+    _check_magnitudes(kp, K_da)
     conf = ds[CONFIDENCE] if CONFIDENCE in ds else xr.ones_like(kp.isel({UV: 0}, drop=True), dtype=float)
     # NaN keypoints count as missing, whatever their confidence says.
     conf = conf.where(kp.notnull().all(UV), 0.0).fillna(0.0)
@@ -273,43 +203,115 @@ def _prepare(ds: xr.Dataset, K: Any) -> tuple[xr.DataArray, xr.DataArray, xr.Dat
     return kp, conf, K_da
 
 
-def _batch_dims(kp: xr.DataArray) -> list[str]:
-    """Dims of the keypoints other than joint and uv, frame first."""
-    extra = [str(d) for d in kp.dims if d not in (FRAME, JOINT, UV)]
-    return [FRAME, *extra]
-
-
 def _flatten(kp: xr.DataArray, conf: xr.DataArray, K_da: xr.DataArray) -> tuple[np.ndarray, ...]:
-    dims = _batch_dims(kp)
+    """``uv (N, 17, 2)``, ``confidence (N, 17)``, ``K (N, 3, 3)`` with N over the batch dims."""
+    dims = list(_Layout.of(kp, 1).dims)
     kp = kp.transpose(*dims, JOINT, UV)
     conf = conf.broadcast_like(kp.isel({UV: 0}, drop=True)).transpose(*dims, JOINT)
-    K_b = K_da.broadcast_like(kp.isel({JOINT: 0, UV: 0}, drop=True)).transpose(*dims, "row", "col")
-    n = int(np.prod([kp.sizes[d] for d in dims]))
+    K_b = K_da.broadcast_like(kp.isel({JOINT: 0, UV: 0}, drop=True)).transpose(*dims, ROW, COL)
+    n = math.prod(kp.sizes[d] for d in dims)
     # Copies: broadcast views are read-only, and torch wants writable memory.
-    uv = np.array(kp.values, dtype=float).reshape(n, len(H36M_JOINTS), 2)
-    c = np.array(conf.values, dtype=float).reshape(n, len(H36M_JOINTS))
+    uv = np.array(kp.values, dtype=float).reshape(n, N_JOINTS, 2)
+    c = np.array(conf.values, dtype=float).reshape(n, N_JOINTS)
     Kn = np.array(K_b.values, dtype=float).reshape(n, 3, 3)
     return uv, c, Kn
 
 
-def _provenance(model: Any, settings: LiftSettings, *, hypotheses: int, seed: int, device: Any,
-                preset: str, seconds: float | None) -> dict[str, Any]:
-    from zedo_xr import __version__
+def _on_h36m_joints(ds: xr.Dataset) -> xr.Dataset:
+    """The input on the 17 H36M joints in order; joints it lacks are missing (confidence 0)."""
+    if list(map(str, ds[JOINT].values)) == list(H36M_JOINTS):
+        return ds.copy()
+    out = ds.reindex({JOINT: schema.joint_coord(H36M_JOINTS)})
+    if CONFIDENCE in out:
+        out[CONFIDENCE] = out[CONFIDENCE].fillna(0.0)
+    return out
 
+
+def _attach(ds: xr.Dataset, res: xr.Dataset) -> xr.Dataset:
+    return _on_h36m_joints(ds).assign(res.data_vars).assign_coords(res.coords)
+
+
+# ----------------------------------------------------------------------------- provenance
+def _provenance(run: Mapping[str, Any], *, preset: str, seconds: float | None) -> dict[str, Any]:
+    import json
+
+    from zedo_xr import __version__
+    from zedo_xr.estimator.pipeline import load_model, torch_dtype
+
+    model = load_model(run["prior"], run["device"], torch_dtype(run["dtype"]))
+    settings: LiftSettings = run["settings"]
     attrs: dict[str, Any] = {
         "zedo_version": __version__,
         "zedo_prior": str(getattr(model, "name", "custom")),
         "zedo_prior_hash": str(getattr(model, "content_hash", "unknown")),
         "zedo_preset": preset,
-        "zedo_hypotheses": int(hypotheses),
+        "zedo_hypotheses": int(run["hypotheses"]),
         "zedo_iterations": int(settings.loop.iterations),
-        "zedo_seed": int(seed),
-        "zedo_device": str(device),
+        "zedo_seed": int(run["seed"]),
+        "zedo_device": str(run["device"]),
         "zedo_settings": json.dumps(settings.to_dict()),
     }
     if seconds is not None:
         attrs["zedo_seconds"] = round(float(seconds), 3)
     return attrs
+
+
+# ----------------------------------------------------------------------------- the three paths
+def _lift_eager(part: xr.Dataset, kp: xr.DataArray, conf: xr.DataArray, K_da: xr.DataArray, *,
+                progress: Any = False, **run: Any) -> xr.Dataset:
+    """Lift an in-memory dataset (its :func:`_prepare` d arrays given); ``run`` holds the
+    arguments of :func:`~zedo_xr.estimator.pipeline.lift_arrays`."""
+    from zedo_xr.estimator.pipeline import lift_arrays
+
+    result = lift_arrays(*_flatten(kp, conf, K_da), progress=progress, **run)
+    return _attach(part, _Layout.of(kp, int(run["hypotheses"])).from_flat(result))
+
+
+def _lift_block(block: xr.Dataset, **run: Any) -> xr.Dataset:
+    from zedo_xr.estimator.pipeline import lift_arrays
+
+    kp = block[KEYPOINTS]
+    result = lift_arrays(*_flatten(kp, block[CONFIDENCE], block[K_VAR]), progress=False, **run)
+    return _Layout.of(kp, int(run["hypotheses"])).from_flat(result)
+
+
+def _lift_dask(ds: xr.Dataset, kp: xr.DataArray, conf: xr.DataArray, K_da: xr.DataArray,
+               **run: Any) -> xr.Dataset:
+    layout = _Layout.of(kp, int(run["hypotheses"]))
+    kp = kp.chunk({JOINT: -1, UV: -1})
+    batch_chunks = {d: kp.chunksizes[d] for d in layout.dims}
+    conf = conf.broadcast_like(kp.isel({UV: 0}, drop=True)).chunk({**batch_chunks, JOINT: -1})
+    K_b = K_da.broadcast_like(kp.isel({JOINT: 0, UV: 0}, drop=True)).chunk({**batch_chunks, ROW: -1, COL: -1})
+    block_input = xr.Dataset({KEYPOINTS: kp, CONFIDENCE: conf, K_VAR: K_b})
+    template = layout.template(batch_chunks)
+    res = xr.map_blocks(_lift_block, block_input, kwargs=run, template=template)
+    return _attach(ds, res)
+
+
+def _lift_to_store(ds: xr.Dataset, store: Any, *, K: Any, preset: str, progress: bool,
+                   **run: Any) -> xr.Dataset:
+    """Lift chunk by chunk into a resumable zarr store (see ``store`` in :func:`lift`)."""
+    from zedo_xr.estimator.pipeline import Progress, default_batch_size
+    from zedo_xr.io.store import ChunkedZarrWriter, open_zarr
+
+    ds = ds.load()
+    if K is not None:
+        ds = ds.assign({K_VAR: schema.as_intrinsics(K)})
+    kp, _, _ = _prepare(ds, None)
+    layout = _Layout.of(kp, int(run["hypotheses"]))
+    frame_chunk = int(run["batch_size"] or default_batch_size(run["device"], layout.hypotheses))
+    template = _attach(ds, layout.template({FRAME: frame_chunk}))
+    template.attrs.update(_provenance(run, preset=preset, seconds=None))
+    writer = ChunkedZarrWriter(store, template, frame_chunk=frame_chunk)
+    pending = writer.pending()
+    todo = sum(writer.frames(i).stop - writer.frames(i).start for i in pending)
+    n_frames = ds.sizes[FRAME]
+    with Progress(n_frames, progress, done=n_frames - todo) as bar:
+        for index in pending:
+            part = ds.isel({FRAME: writer.frames(index)})
+            writer.write(index, _lift_eager(part, *_prepare(part, None), progress=bar, **run))
+    writer.finalize()
+    return open_zarr(store)
 
 
 def lift(
@@ -336,34 +338,40 @@ def lift(
         ``keypoints (frame, joint, uv)`` in pixels with H36M joint names (a subset is fine:
         absent joints are treated as missing), optional ``confidence (frame, joint)`` (0 or NaN
         keypoints mean missing) and optional ``K``. Extra dims (``individual``, ``camera``...)
-        are lifted independently.
+        are lifted independently. ``uv`` labels, when present, must be ``u`` and ``v`` (any
+        order). Pixel values and focal lengths must lie within a million pixels.
     K : array-like or DataArray, optional
-        3x3 intrinsics in pixels, ``(frame, 3, 3)``, or a DataArray ``(..., row, col)``;
-        defaults to ``ds["K"]``.
+        3x3 intrinsics in pixels, ``(frame, 3, 3)``, or a DataArray ``(..., row, col)`` whose
+        other dims are dims of the keypoints; defaults to ``ds["K"]``.
     hypotheses : int
         Number S of initial poses (k-means centres of the prior) run together per frame.
     iterations : int, optional
-        Loop iterations (one network call each); defaults to the preset's (100 for
-        ``"default"``, 1000 for ``"parity"``).
+        Loop iterations (one network call each); defaults to the settings' (100 for
+        ``"default"``, 1000 for ``"parity"``). Shorthand for the override ``iterations=``.
     prior : str, path or Prior
         ``"default"`` (bundled), a checkpoint directory, or a loaded prior.
-    device : str
+    device : str or torch.device
         ``"auto"`` (CUDA when present), ``"cpu"``, ``"cuda"``, ``"cuda:1"``...
     seed : int
         Seeds the random initial-pose methods; the loop itself is deterministic.
     batch_size : int, optional
         Frames per chunk (each chunk holds ``batch_size x hypotheses`` poses).
     progress : bool
-        Show a progress bar with frames per second.
+        Show a progress bar in frames and frames per second.
     settings : {"default", "parity"} or LiftSettings
-        Preset; ``"parity"`` reproduces the official update (Adam initial fit, 1000 iterations,
-        full-``g^2`` step of 1/1000). Further keyword arguments override single settings.
-    dtype : str
-        Tensor dtype, ``"float32"`` or ``"float64"``.
+        A preset name or a :class:`~zedo_xr.estimator.settings.LiftSettings`. ``"parity"``
+        reproduces the official update (Adam initial fit, 1000 iterations, full-``g^2`` step of
+        1/1000).
+    dtype : {"float32", "float64"}
+        Tensor dtype.
     store : path or zarr store, optional
         Write the result to this zarr v3 store chunk by chunk (``batch_size`` frames each) and
         return it opened lazily. Every chunk is marked done only after it is written, so calling
         again with the same arguments after an interruption lifts only the missing chunks.
+    **overrides
+        Single settings by name, fields of ``LiftSettings`` or its ``LoopSettings`` (e.g.
+        ``initial_joints="hips"``, ``step_size=0.2``): the same as
+        ``settings=resolve_settings(settings).replace(**overrides)``.
 
     Returns
     -------
@@ -380,143 +388,23 @@ def lift(
     >>> from zedo_xr.io import load_cmu  # doctest: +SKIP
     >>> out = ds.zedo.lift(hypotheses=5, progress=False)  # doctest: +SKIP
     """
+    from zedo_xr.device import resolve_device
+
+    _validate_parameters(hypotheses=hypotheses, seed=seed, batch_size=batch_size, dtype=dtype,
+                         progress=progress, iterations=iterations)
     if iterations is not None:
         overrides["iterations"] = iterations
     preset = settings if isinstance(settings, str) else "custom"
-    resolved = resolve_settings(settings, **overrides)
-    kp, conf, K_da = _prepare(ds, K)
-    kwargs = dict(prior=prior, hypotheses=hypotheses, settings=resolved, device=device, seed=seed,
-                  batch_size=batch_size, dtype=dtype)
+    run = dict(prior=prior, hypotheses=int(hypotheses), settings=resolve_settings(settings, **overrides),
+               device=resolve_device(device), seed=int(seed), batch_size=batch_size, dtype=dtype)
     if store is not None:
-        return _lift_to_store(ds, store, K=K, preset=preset, progress=progress, **kwargs)
+        return _lift_to_store(ds, store, K=K, preset=preset, progress=bool(progress), **run)
+    kp, conf, K_da = _prepare(ds, K)
     if kp.chunks is not None:
-        return _lift_dask(ds, kp, conf, K_da, preset=preset, **kwargs)
-
-    uv, c, Kn = _flatten(kp, conf, K_da)
+        out = _lift_dask(ds, kp, conf, K_da, **run)
+        out.attrs.update(_provenance(run, preset=preset, seconds=None))
+        return out
     start = time.perf_counter()
-    result = lift_arrays(uv, c, Kn, progress=progress, **kwargs)
-    seconds = time.perf_counter() - start
-    out = _attach(ds, kp, result, hypotheses)
-    out.attrs.update(_provenance_of(kwargs, preset=preset, seconds=seconds))
-    return out
-
-
-def _provenance_of(kwargs: dict[str, Any], *, preset: str, seconds: float | None) -> dict[str, Any]:
-    import torch
-
-    device = resolve_device(kwargs["device"])
-    model = _get_prior(kwargs["prior"], device, getattr(torch, kwargs["dtype"]))
-    return _provenance(model, kwargs["settings"], hypotheses=int(kwargs["hypotheses"]),
-                       seed=kwargs["seed"], device=device, preset=preset, seconds=seconds)
-
-
-def _lift_to_store(ds: xr.Dataset, store: Any, *, K: Any, preset: str, progress: bool,
-                   **kwargs: Any) -> xr.Dataset:
-    """Lift chunk by chunk into a resumable zarr store (see ``store`` in :func:`lift`)."""
-    from zedo_xr.io.store import ChunkedZarrWriter, open_zarr
-
-    ds = ds.load()
-    if K is not None:
-        ds = ds.assign({"K": schema.as_intrinsics(K)})
-    S = int(kwargs["hypotheses"])
-    frame_chunk = int(kwargs["batch_size"] or max(1, 2048 // S))
-    kp, _, _ = _prepare(ds, None)
-    n = int(np.prod([kp.sizes[d] for d in _batch_dims(kp)]))
-    zeros: dict[str, np.ndarray] = {"pose3d": np.zeros((n, S, len(H36M_JOINTS), 3), np.float32),
-             "reprojection_error": np.zeros((n, S)), "best_hypothesis": np.zeros(n, np.int64)}
-    template = _attach(ds, kp, zeros, S)
-    template.attrs.update(_provenance_of(kwargs, preset=preset, seconds=None))
-    writer = ChunkedZarrWriter(store, template, frame_chunk=frame_chunk)
-    pending = writer.pending()
-    with _Progress(sum(writer.frames(i).stop - writer.frames(i).start for i in pending),
-                   progress) as bar:
-        for index in pending:
-            part = ds.isel({FRAME: writer.frames(index)})
-            writer.write(index, _lift_eager(part, **kwargs))
-            if bar.bar is not None:
-                bar.bar.update(part.sizes[FRAME])
-    writer.finalize()
-    return open_zarr(store)
-
-
-def _lift_eager(part: xr.Dataset, **kwargs: Any) -> xr.Dataset:
-    kp, conf, K_da = _prepare(part, None)
-    uv, c, Kn = _flatten(kp, conf, K_da)
-    result = lift_arrays(uv, c, Kn, progress=False, **kwargs)
-    return _attach(part, kp, result, int(kwargs["hypotheses"]))
-
-
-def _result_dataset(kp: xr.DataArray, result: dict[str, np.ndarray], hypotheses: int) -> xr.Dataset:
-    dims = _batch_dims(kp)
-    shape = [kp.sizes[d] for d in dims]
-    S = hypotheses
-    coords = {HYPOTHESIS: np.arange(S), COORD: schema.labels(COORDS_3D)}
-    pose = result["pose3d"].reshape(*shape, S, len(H36M_JOINTS), 3)
-    res = xr.Dataset(
-        {
-            POSE3D: ((*dims, HYPOTHESIS, JOINT, COORD), pose.astype(np.float32), {"units": "m"}),
-            REPROJECTION_ERROR: ((*dims, HYPOTHESIS), result["reprojection_error"].reshape(*shape, S),
-                                 {"units": "pixels"}),
-            BEST_HYPOTHESIS: (tuple(dims), result["best_hypothesis"].reshape(shape)),
-        },
-        coords=coords,
-    )
-    # kp comes from _prepare, so its joint axis is already the 17 H36M joints in order.
-    return res.assign_coords({d: kp[d] for d in dims if d in kp.coords}).assign_coords({JOINT: kp[JOINT]})
-
-
-def _on_h36m_joints(ds: xr.Dataset) -> xr.Dataset:
-    """The input on the 17 H36M joints in order; joints it lacks are missing (confidence 0)."""
-    if list(map(str, ds[JOINT].values)) == list(H36M_JOINTS):
-        return ds.copy()
-    out = ds.reindex({JOINT: schema.joint_coord(H36M_JOINTS)})
-    if CONFIDENCE in out:
-        out[CONFIDENCE] = out[CONFIDENCE].fillna(0.0)
-    return out
-
-
-def _attach(ds: xr.Dataset, kp: xr.DataArray, result: dict[str, np.ndarray], hypotheses: int) -> xr.Dataset:
-    res = _result_dataset(kp, result, hypotheses)
-    return _on_h36m_joints(ds).assign(res.data_vars).assign_coords(res.coords)
-
-
-def _lift_block(block: xr.Dataset, *, hypotheses: int, **kwargs: Any) -> xr.Dataset:
-    kp, conf, K_da = block[KEYPOINTS], block[CONFIDENCE], block["K"]
-    uv, c, Kn = _flatten(kp, conf, K_da)
-    result = lift_arrays(uv, c, Kn, hypotheses=hypotheses, progress=False, **kwargs)
-    return _result_dataset(kp, result, hypotheses)
-
-
-def _lift_dask(ds: xr.Dataset, kp: xr.DataArray, conf: xr.DataArray, K_da: xr.DataArray, *,
-               preset: str, **kwargs: Any) -> xr.Dataset:
-    import dask.array as da
-
-    dims = _batch_dims(kp)
-    kp = kp.chunk({JOINT: -1, UV: -1})
-    frame_chunks = kp.chunksizes[FRAME]
-    conf = conf.broadcast_like(kp.isel({UV: 0}, drop=True)).chunk(
-        {FRAME: frame_chunks, JOINT: -1, **{d: kp.chunksizes[d] for d in dims[1:]}})
-    K_b = K_da.broadcast_like(kp.isel({JOINT: 0, UV: 0}, drop=True)).chunk(
-        {FRAME: frame_chunks, **{d: kp.chunksizes[d] for d in dims[1:]}, "row": -1, "col": -1})
-    block_input = xr.Dataset({KEYPOINTS: kp, CONFIDENCE: conf, "K": K_b})
-    S = int(kwargs["hypotheses"])
-    shape = {d: kp.sizes[d] for d in dims}
-    chunks = {d: kp.chunksizes[d] for d in dims}
-    template = xr.Dataset(
-        {
-            POSE3D: ((*dims, HYPOTHESIS, JOINT, COORD),
-                     da.zeros((*shape.values(), S, len(H36M_JOINTS), 3), dtype=np.float32,
-                              chunks=(*chunks.values(), S, len(H36M_JOINTS), 3)), {"units": "m"}),
-            REPROJECTION_ERROR: ((*dims, HYPOTHESIS),
-                                 da.zeros((*shape.values(), S), chunks=(*chunks.values(), S)),
-                                 {"units": "pixels"}),
-            BEST_HYPOTHESIS: (tuple(dims), da.zeros(tuple(shape.values()), dtype=np.int64,
-                                                   chunks=tuple(chunks.values()))),
-        },
-        coords={HYPOTHESIS: np.arange(S), COORD: schema.labels(COORDS_3D),
-                JOINT: kp[JOINT].values, **{d: kp[d] for d in dims if d in kp.coords}},
-    )
-    res = xr.map_blocks(_lift_block, block_input, kwargs=kwargs, template=template)
-    out = _on_h36m_joints(ds).assign(res.data_vars).assign_coords(res.coords)
-    out.attrs.update(_provenance_of(kwargs, preset=preset, seconds=None))
+    out = _lift_eager(ds, kp, conf, K_da, progress=bool(progress), **run)
+    out.attrs.update(_provenance(run, preset=preset, seconds=time.perf_counter() - start))
     return out

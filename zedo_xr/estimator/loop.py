@@ -29,7 +29,6 @@ A ``constraint(x, T, i) -> (x, T)`` hook runs after every denoising step; sequen
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 import torch
@@ -41,6 +40,11 @@ from zedo_xr.camera import (
     rays,
     solve_translation,
 )
+from zedo_xr.estimator.settings import ROBUST_LOSSES, LoopSettings
+from zedo_xr.estimator.settings import STEP_RULES as STEP_NAMES
+
+__all__ = ["STEP_RULES", "LoopSettings", "optimize", "parity_step", "robust_weights", "time_grid",
+           "tweedie_step"]
 
 Tensor = torch.Tensor
 
@@ -75,16 +79,18 @@ def tweedie_step(prior: PriorLike, x: Tensor, t: Tensor, step_size: float = 1.0)
 
 
 STEP_RULES: dict[str, StepRule] = {"parity": parity_step, "tweedie": tweedie_step}
+if set(STEP_RULES) != set(STEP_NAMES):  # the torch-free settings validate against STEP_NAMES
+    raise ImportError(f"step rules {sorted(STEP_RULES)} differ from settings' {sorted(STEP_NAMES)}")
 
-ROBUST_LOSSES = ("none", "huber", "geman_mcclure")
-"""Names of the IRLS weight functions of :func:`robust_weights`."""
+if set(ROBUST_LOSSES) != {"none", "huber", "geman_mcclure"}:  # the weights below implement these
+    raise ImportError(f"robust losses {ROBUST_LOSSES} differ from the implemented ones")
 
 Constraint = Callable[[Tensor, Tensor, int], tuple[Tensor, Tensor]]
 
 
 def robust_weights(
-    residual: Tensor, visible: Tensor, *, loss: str = "geman_mcclure", scale: float = 3.0,
-    min_px: float = 8.0,
+    residual: Tensor, visible: Tensor, *, loss: str = "geman_mcclure", scale: float = 8.0,
+    min_px: float = 25.0,
 ) -> Tensor:
     """IRLS weights in [0, 1] of per-joint pixel residuals, shape (B, J).
 
@@ -104,7 +110,7 @@ def robust_weights(
 
     Examples
     --------
-    >>> r = torch.tensor([[2.0, 3.0, 2.5, 60.0]])
+    >>> r = torch.tensor([[2.0, 3.0, 2.5, 100.0]])
     >>> w = robust_weights(r, torch.ones(1, 4, dtype=torch.bool))
     >>> bool(w[0, :3].min() > 0.75), bool(w[0, 3] < 0.02)
     (True, True)
@@ -122,61 +128,7 @@ def robust_weights(
     return (huber if loss == "huber" else (c * c / (c * c + r * r)) ** 2) * ones
 
 
-@dataclass(frozen=True)
-class LoopSettings:
-    """Settings of :func:`optimize` (the loop after the initial fit).
-
-    Attributes
-    ----------
-    iterations : int
-        Number of iterations, each one network evaluation.
-    warmup : float
-        Fraction of the iterations during which the translation stays at its initial value.
-    t_max, t_min : float
-        Diffusion time of the first and last iteration (linearly spaced).
-    step : str
-        Step rule name, a key of :data:`STEP_RULES`.
-    step_size : float
-        The rule's step parameter (``dt`` for ``parity``, ``gamma`` for ``tweedie``).
-    translation_power : float
-        Exponent on the confidences in the translation weights (4 reproduces the official code).
-    final_projection : bool
-        End with a translation solve and a ray projection (zero reprojection error at visible
-        joints) instead of returning the last denoised pose.
-    robust : {"none", "huber", "geman_mcclure"}
-        IRLS weight on each joint's pixel residual (see :func:`robust_weights`).
-    robust_scale, robust_min_px : float
-        The weight's scale: ``robust_scale`` x the frame's median residual, at least
-        ``robust_min_px`` pixels.
-    """
-
-    iterations: int = 1000
-    warmup: float = 0.2
-    t_max: float = 0.1
-    t_min: float = 0.01
-    step: str = "parity"
-    step_size: float = 1e-3
-    translation_power: float = 4.0
-    final_projection: bool = False
-    robust: str = "none"
-    robust_scale: float = 3.0
-    robust_min_px: float = 8.0
-
-    def __post_init__(self) -> None:
-        if self.robust not in ROBUST_LOSSES:
-            raise ValueError(f"robust: expected one of {ROBUST_LOSSES}, got {self.robust!r}")
-        if not (self.robust_scale > 0 and self.robust_min_px >= 0):
-            raise ValueError(f"robust_scale, robust_min_px: expected > 0 and >= 0, got "
-                             f"{self.robust_scale}, {self.robust_min_px}")
-        if self.step not in STEP_RULES:
-            raise ValueError(f"step: expected one of {sorted(STEP_RULES)}, got {self.step!r}")
-        if self.iterations < 1:
-            raise ValueError(f"iterations: expected >= 1, got {self.iterations}")
-        if not 0 <= self.warmup <= 1:
-            raise ValueError(f"warmup: expected a fraction in [0, 1], got {self.warmup}")
-        if not 0 < self.t_min <= self.t_max <= 1:
-            raise ValueError(
-                f"t_min, t_max: expected 0 < t_min <= t_max <= 1, got {self.t_min}, {self.t_max}")
+DEFAULT_LOOP = LoopSettings()
 
 
 def time_grid(settings: LoopSettings, device: torch.device, dtype: torch.dtype) -> Tensor:
@@ -191,7 +143,7 @@ def optimize(
     uv: Tensor,
     confidence: Tensor,
     K: Tensor,
-    settings: LoopSettings = LoopSettings(),
+    settings: LoopSettings = DEFAULT_LOOP,
     *,
     callback: Callable[[dict[str, Any]], None] | None = None,
     constraint: Constraint | None = None,

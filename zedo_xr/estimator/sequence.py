@@ -263,26 +263,14 @@ def initial_fit(canonical: Tensor, uv: Tensor, confidence: Tensor, K: Tensor,
     """The initial pose fit of ``n`` frames x ``S`` hypotheses (frame-major, hypothesis-minor).
 
     ``canonical (S, J, 3)``, ``uv (n, J, 2)``, ``confidence (n, J)``, ``K (n, 3, 3)``;
-    ``settings`` a :class:`zedo_xr.estimator.driver.LiftSettings`. Returns the pose
+    ``settings`` a :class:`~zedo_xr.estimator.settings.LiftSettings`. Returns the pose
     ``(n S, J, 3)``, translation ``(n S, 3)`` and pixel error ``(n S,)``.
     """
-    from zedo_xr.estimator.initial import fit_initial_pose, fit_initial_pose_adam
+    from zedo_xr.estimator.pipeline import DEFAULT_KNOBS, _initial_fit
 
     n, S = uv.shape[0], canonical.shape[0]
-    u = uv.repeat_interleave(S, 0)
-    c = confidence.repeat_interleave(S, 0)
-    k = K.repeat_interleave(S, 0)
-    init = canonical.repeat(n, 1, 1)
-    if settings.initial == "adam":
-        return fit_initial_pose_adam(init, u, c, k, joints=settings.initial_joints)
-    if settings.initial == "none":
-        return fit_initial_pose(init, u, c, k, joints=settings.initial_joints, yaw_steps=1,
-                                refine_steps=0)
-    if settings.initial == "grid":
-        rank = torch.arange(S, device=uv.device).repeat(n) % max(1, settings.yaw_modes)
-        return fit_initial_pose(init, u, c, k, joints=settings.initial_joints,
-                                pitches=settings.pitches, mode_rank=rank)
-    raise ValueError(f"initial: expected 'grid', 'adam' or 'none', got {settings.initial!r}")
+    u, c, k = (t.repeat_interleave(S, 0) for t in (uv, confidence, K))
+    return _initial_fit(settings, DEFAULT_KNOBS, canonical.repeat(n, 1, 1), u, c, k, S)
 
 
 def lift_frames(
@@ -513,17 +501,19 @@ def lift_sequence_arrays(
     """
     import numpy as np
 
-    from zedo_xr.estimator.driver import _get_prior, resolve_device, resolve_settings
+    from zedo_xr.device import resolve_device
+    from zedo_xr.estimator.pipeline import default_batch_size, load_model, torch_dtype
     from zedo_xr.estimator.select import select_hypothesis
+    from zedo_xr.estimator.settings import resolve_settings
     from zedo_xr.estimator.threads import intra_op_threads, threads_for
 
-    settings = resolve_settings(settings) if isinstance(settings, str) else settings
+    settings = resolve_settings(settings)
     dev = resolve_device(device)
-    tdtype = getattr(torch, dtype)
-    model = _get_prior(prior, dev, tdtype)
+    tdtype = torch_dtype(dtype)
+    model = load_model(prior, dev, tdtype)
     S = int(hypotheses)
     F, E = uv.shape[:2]
-    chunk = int(batch_size or max(1, (16384 if dev.type == "cuda" else 2048) // (S * E)))
+    chunk = int(batch_size or max(1, default_batch_size(dev, S) // E))
     margin = round(overlap_seconds * fps)
     canonical = torch.as_tensor(model.initial_poses(S, method=settings.initial_method, seed=seed),
                                 device=dev, dtype=tdtype)
