@@ -89,8 +89,8 @@ def _made_up(pose: np.ndarray, confidence: np.ndarray, interpolated: np.ndarray)
 def lift_clip(ds: Any, method: str, *, robust: str = "geman_mcclure") -> tuple[dict[str, np.ndarray], float]:
     """One method on one clip: pose (F, 17, 3), interpolated (F,), and the seconds it took."""
     from zedo_xr.estimator import lift_arrays
-    from zedo_xr.estimator.settings import resolve_settings
     from zedo_xr.estimator.sequence import SequenceSettings, lift_sequence_arrays
+    from zedo_xr.estimator.settings import resolve_settings
     from zedo_xr.estimator.validity import void_invalid
 
     uv, conf, K = (np.array(ds[v].values, dtype=float) for v in ("keypoints", "confidence", "K"))
@@ -158,8 +158,6 @@ def run_intrinsics(n_clips: int, frames: int) -> list[dict]:
 
     from zedo_xr.datasets import make_views
     from zedo_xr.estimator import lift_arrays
-    from zedo_xr.estimator.pipeline import load_model
-    from zedo_xr.estimator.settings import resolve_settings
     from zedo_xr.estimator.intrinsics import (
         DEFAULT_FOV_DEG,
         estimate_focal,
@@ -167,6 +165,8 @@ def run_intrinsics(n_clips: int, frames: int) -> list[dict]:
         fov_from_focal,
         intrinsics,
     )
+    from zedo_xr.estimator.pipeline import load_model
+    from zedo_xr.estimator.settings import resolve_settings
 
     size = (1000, 1000)
     settings = resolve_settings("default", robust="geman_mcclure")

@@ -3,7 +3,6 @@ import pytest
 import torch
 
 from tests.estimator.conftest import K_H36M, STANDING, GaussianPrior, yaw
-from zedo_xr.estimator.settings import resolve_settings
 from zedo_xr.estimator.sequence import (
     SequenceSettings,
     bone_lengths,
@@ -15,6 +14,7 @@ from zedo_xr.estimator.sequence import (
     smooth_time,
     with_bone_lengths,
 )
+from zedo_xr.estimator.settings import resolve_settings
 
 SETTINGS = resolve_settings("default", iterations=60, step_size=0.3)
 
