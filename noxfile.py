@@ -1,10 +1,13 @@
-"""Sessions: ``nox -s tests`` (default), ``lint``, ``docs``, ``bench``, ``demo``.
+"""Sessions: ``nox -s tests`` (default), ``lint``, ``docs``, ``bench``, ``demo``, ``movement_latest``.
 
 The venv backend with pip is deliberate: pip on this machine finds the local CPU wheel of
 torch 2.13.0, whereas uv ignores the machine's pip settings and would pull a multi-GB CUDA build.
 """
 
 from __future__ import annotations
+
+import contextlib
+import subprocess
 
 import nox
 
@@ -27,16 +30,57 @@ def _install(session: nox.Session, *extras: str, groups: tuple[str, ...] = ()) -
 
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
-    """Run the fast test suite (``-m slow`` or ``--device cuda`` can be passed after ``--``)."""
-    _install(session, "viz", groups=("test",))
+    """Run the fast test suite (``-m slow`` or ``--device cuda`` can be passed after ``--``).
+
+    movement is installed so that the interop tests run on real movement objects (on Python
+    3.11 pip resolves movement 0.15, with the plural dim names ``keypoints``/``individuals``).
+    """
+    _install(session, "viz", "movement", groups=("test",))
     session.run("pytest", *session.posargs)
+
+
+def _python(version: str) -> str:
+    """``version`` if ``python<version>`` runs, else pyenv's interpreter of that version.
+
+    pyenv's shims hide the versions that are not selected (``pyenv global``), so nox would not
+    find an installed 3.12; its absolute path works, and nox still never downloads Python.
+    """
+    with contextlib.suppress(OSError, subprocess.SubprocessError):
+        if subprocess.run([f"python{version}", "--version"], capture_output=True).returncode == 0:
+            return version
+        prefix = subprocess.run(["pyenv", "prefix", version], capture_output=True, text=True)
+        if prefix.returncode == 0:
+            return f"{prefix.stdout.strip()}/bin/python{version}"
+    return version
+
+
+@nox.session(python=_python("3.12"), default=False)
+def movement_latest(session: nox.Session) -> None:
+    """The movement interop on the newest movement (>= 0.17 needs Python 3.12: singular dims).
+
+    Opt-in (``nox -s movement_latest``): on Python 3.12 the registry offers only a CUDA build of
+    torch, so this session installs the package without torch (``--no-deps`` plus its other
+    dependencies) and runs only the conversions, which never import torch.
+    """
+    deps = [d for d in PROJECT["project"]["dependencies"] if not d.startswith("torch")]
+    session.install("--upgrade", "pip")
+    session.install(*deps, "movement", *nox.project.dependency_groups(PROJECT, "test"))
+    session.install("--no-deps", "-e", ".")
+    session.run("python", "-c", "import movement; print('movement', movement.__version__)")
+    session.run("pytest", "tests/io/test_movement_interop.py", "tests/io/test_keypoints.py",
+                *session.posargs)
+
+
+LINTED = ("zedo_xr", "tests", "benchmarks", "scripts", "docs/_scripts", "noxfile.py")
 
 
 @nox.session(python=PYTHON, default=False)
 def lint(session: nox.Session) -> None:
-    """ruff and mypy."""
+    """``ruff format --check``, ``ruff check`` (pyproject's rules, C901 complexity <= 15 in the
+    package) and mypy, over the package and every script beside it."""
     _install(session, groups=("lint",))
-    session.run("ruff", "check", "zedo_xr", "tests", "benchmarks", "noxfile.py")
+    session.run("ruff", "format", "--check", *LINTED)
+    session.run("ruff", "check", *LINTED)
     session.run("mypy")
 
 

@@ -1,4 +1,4 @@
-"""Accuracy benchmark (issue 4): in-domain and cross-domain, exact / noisy / dropped 2D, S = 1, 50.
+"""Accuracy benchmark: in-domain and cross-domain, exact / noisy / dropped 2D, S = 1, 50.
 
 Rerun: ``nox -s bench -- accuracy`` (or ``python -m benchmarks.run accuracy``). Writes
 ``benchmarks/results/accuracy.{json,md}``.
@@ -71,7 +71,7 @@ def run(*, quick: bool = False, settings: str = "default", prior: str = "default
     payload = {"machine": machine(), "settings": settings, "prior": prior, "seed": seed,
                "quick": quick, "paper": PAPER, "rows": rows, "lift_attrs": provenance}
     md = [
-        "# Accuracy (GT-2D protocol of DESIGN.md §5)",
+        "# Accuracy (GT-2D protocol of zedo_xr.datasets.make_views)",
         "",
         f"Settings `{settings}`, prior `{prior}` (hash {provenance.get('zedo_prior_hash')}), "
         f"seed {seed}. Millimetres. S = 1 rows: MPJPE/PA-MPJPE of the single hypothesis; S = 50 rows: "

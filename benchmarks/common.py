@@ -1,8 +1,9 @@
 """Shared pieces of the benchmarks: test sets, machine description, result files.
 
-Test sets follow DESIGN.md §5: world poses seen by a virtual H36M camera (seeded), GT 2D, with
-variants for 5 px Gaussian noise and 2 dropped joints. Each set is a fixed, evenly spaced
-subsample of its source so the numbers are reproducible and cheap enough for 2 CPU cores.
+Test sets follow the GT-2D protocol of ``zedo_xr.datasets.make_views``: world poses seen by a
+virtual H36M camera (seeded), GT 2D, with variants for 5 px Gaussian noise and 2 dropped joints.
+Each set is a fixed, evenly spaced subsample of its source so the numbers are reproducible and
+cheap enough for 2 CPU cores.
 """
 
 from __future__ import annotations
@@ -70,6 +71,14 @@ def views(poses: xr.DataArray, condition: str, seed: int = 0) -> xr.Dataset:
     return make_views(poses, seed=seed, **CONDITIONS[condition])
 
 
+def _in_repo(arg: str) -> str:
+    """A path argument relative to the repository (results must not name one machine's folders)."""
+    path = Path(arg)
+    if path.is_absolute() and path.is_relative_to(REPO):
+        return str(path.relative_to(REPO))
+    return arg
+
+
 def machine() -> dict[str, Any]:
     """What ran the benchmark."""
     import torch
@@ -82,7 +91,7 @@ def machine() -> dict[str, Any]:
         "torch_threads": torch.get_num_threads(),
         "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "command": " ".join([Path(sys.executable).name, *sys.argv]),
+        "command": " ".join([Path(sys.executable).name, *map(_in_repo, sys.argv)]),
     }
     with contextlib.suppress(OSError, StopIteration):
         info["cpu_model"] = next(

@@ -3,7 +3,7 @@
 It is what a user would otherwise pick: an MLP trained on 2D-3D pairs. To make the comparison
 fair it learns from the same 3D data as the prior it is compared with (by default the CMU train
 split, as the CMU-only prior, so that Bandai-Namco and DeepMimic are truly cross-domain for both),
-seen through the same virtual cameras as the test sets (DESIGN.md §5), and it is given the
+seen through the same virtual cameras as the test sets (``zedo_xr.datasets.make_views``), and it is given the
 intrinsics: its input is the normalised image coordinates ``K^-1 [u, v, 1]`` relative to the
 pelvis. Output: the root-relative camera-frame pose in metres. Architecture as the paper:
 Linear(34, 1024), two residual blocks of two (Linear 1024, BatchNorm, ReLU, Dropout 0.5),

@@ -2,9 +2,11 @@
 
 ``nox -s bench -- speed --device cuda`` runs the speed benchmark on a GPU; ``paper`` recomputes
 every paper experiment (:mod:`benchmarks.paper`; the experiment priors come from
-``scripts/paper_priors_queue.sh``). The prior's t-sampling study has its own command line
-(``python benchmarks/prior_t_sampling.py``). Results are written to ``benchmarks/results/`` as
-JSON and markdown, with the machine and the exact command.
+``scripts/paper_priors_queue.sh``); ``generalization`` writes the leave-one-source-out table from
+the cells its queue has finished (``python -m benchmarks.generalization train`` trains them).
+The prior's t-sampling study has its own command line (``python benchmarks/prior_t_sampling.py``).
+Results are written to ``benchmarks/results/`` as JSON and markdown, with the machine and the
+exact command.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ import argparse
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.run")
     parser.add_argument("which", nargs="*", default=["all"],
-                        choices=["all", "accuracy", "speed", "busy", "video", "tune", "paper"])
+                        choices=["all", "accuracy", "speed", "busy", "video", "tune", "paper",
+                                 "generalization"])
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke test")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--threads", type=int, default=2)
@@ -43,6 +46,10 @@ def main(argv: list[str] | None = None) -> int:
         from benchmarks import accuracy
 
         accuracy.run(quick=args.quick, settings=args.settings, prior=args.prior, threads=args.threads)
+    if "generalization" in which:
+        from benchmarks import generalization
+
+        generalization.report()
     if "paper" in which:
         import importlib
 

@@ -1,4 +1,4 @@
-"""Speed benchmark (issue 4): frames per second at S = 1 and 50, default vs parity settings.
+"""Speed benchmark: frames per second at S = 1 and 50, default vs parity settings.
 
 Each configuration runs in its own process (so its peak memory is its own) with a fixed number
 of torch threads (2 by default, the CI machine). The network's share of the loop is measured by
@@ -134,7 +134,7 @@ def report(payload: dict[str, Any]) -> str:
         "",
         f"Default over parity speed-up: {speedups}.",
         "",
-        "Targets (issue 4): time outside the network < 15 % of the loop (default preset: "
+        "Targets (docs/design.md, performance): time outside the network < 15 % of the loop (default preset: "
         + ", ".join(f"{100 * v:.1f} % at S = {S}" for S, v in share.items())
         + "); default at least 5x faster than parity at no worse accuracy (speed-ups above; "
         "accuracy in `tune.md`).",

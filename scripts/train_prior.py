@@ -42,6 +42,12 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--rotation-augmentation", action="store_true")
     ap.add_argument("--bone-length-std", type=float, default=0.0,
                     help="bone-length augmentation: log-normal std of the per-bone length factor")
+    ap.add_argument("--kinematic-augmentation", type=float, default=0.0,
+                    help="probability of re-posing each part (legs, arms, trunk) of a pose")
+    ap.add_argument("--part-recombination", type=float, default=0.0,
+                    help="probability of giving a pose another pose's upper body")
+    ap.add_argument("--joint-jitter", type=float, default=0.0,
+                    help="joint-definition jitter scale (1 = the spread between the sources)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--checkpoint-every", type=int, default=250)
     ap.add_argument("--eval-every", type=int, default=500)
@@ -75,6 +81,8 @@ def main(argv: list[str] | None = None) -> None:
         steps=args.steps, batch_size=args.batch_size, lr=args.lr, warmup=args.warmup,
         min_lr_ratio=args.min_lr_ratio, schedule=args.schedule, t_sampling=args.t_sampling,
         rotation_augmentation=args.rotation_augmentation, bone_length_std=args.bone_length_std,
+        kinematic_augmentation=args.kinematic_augmentation,
+        part_recombination=args.part_recombination, joint_jitter=args.joint_jitter,
         width=args.width, blocks=args.blocks,
         dropout=args.dropout,
         seed=args.seed, checkpoint_dir=run / "checkpoint", checkpoint_every=args.checkpoint_every,
@@ -158,6 +166,9 @@ def training_command(cfg: dict, args) -> str:
         cmd.append("--rotation-augmentation")
     if cfg.get("bone_length_std"):
         cmd.append(f"--bone-length-std {cfg['bone_length_std']}")
+    for key in ("kinematic_augmentation", "part_recombination", "joint_jitter"):
+        if cfg.get(key):
+            cmd.append(f"--{key.replace('_', '-')} {cfg[key]}")
     if cfg.get("init_from"):
         cmd.append(f"--init-from {cfg['init_from']}")
     return " ".join(cmd)

@@ -128,7 +128,7 @@ def test_solve_translation_degenerate_uses_fallback(device, dtype):
 def test_procrustes_recovers_similarity(device, dtype, scale):
     g = torch.Generator().manual_seed(4)
     x = torch.randn(6, 17, 3, generator=g, dtype=dtype).to(device)
-    R = camera.random_rotations(6, generator=g, dtype=dtype).to(device)
+    R = camera.quaternion_matrix(torch.randn(6, 4, generator=g, dtype=dtype)).to(device)
     s = (
         torch.rand(6, generator=g, dtype=dtype).to(device) + 0.5
         if scale
@@ -156,15 +156,33 @@ def test_procrustes_reflection(device, dtype):
 
 def test_rotations_are_rotations(device, dtype):
     g = torch.Generator().manual_seed(6)
-    R = camera.random_rotations(50, generator=g, dtype=dtype).to(device)
+    R = camera.quaternion_matrix(torch.randn(50, 4, generator=g, dtype=dtype)).to(device)
     eye = torch.eye(3, dtype=dtype, device=device).expand(50, 3, 3)
     torch.testing.assert_close(R @ R.transpose(-1, -2), eye, **_tol(dtype))
     torch.testing.assert_close(torch.linalg.det(R), torch.ones(50, dtype=dtype, device=device), **_tol(dtype))
+
+
+@pytest.mark.parametrize("axis", ["x", "y", "z"])
+def test_axis_rotation_matches_quaternion(device, dtype, axis):
+    # A rotation by a about unit axis n is the quaternion (cos a/2, sin a/2 n).
     angle = torch.tensor([0.3, -1.2], dtype=dtype, device=device)
-    y_axis = torch.tensor([[0.0, 1.0, 0.0]] * 2, dtype=dtype, device=device)
-    torch.testing.assert_close(
-        camera.axis_angle_matrix(y_axis, angle), camera.rotation_y(angle), **_tol(dtype)
-    )
+    n = torch.zeros(2, 3, dtype=dtype, device=device)
+    n[:, "xyz".index(axis)] = 1.0
+    q = torch.cat([torch.cos(angle / 2)[:, None], torch.sin(angle / 2)[:, None] * n], -1)
+    R = camera.axis_rotation(axis, angle)
+    torch.testing.assert_close(R, camera.quaternion_matrix(q), **_tol(dtype))
+    if axis in "xy":
+        torch.testing.assert_close(getattr(camera, f"rotation_{axis}")(angle), R)
+
+
+def test_axis_rotation_is_right_handed():
+    quarter = torch.tensor(math.pi / 2)
+    x, y, z = torch.eye(3)
+    torch.testing.assert_close(camera.axis_rotation("z", quarter) @ x, y, atol=1e-6, rtol=0)
+    torch.testing.assert_close(camera.axis_rotation("x", quarter) @ y, z, atol=1e-6, rtol=0)
+    torch.testing.assert_close(camera.axis_rotation("y", quarter) @ z, x, atol=1e-6, rtol=0)
+    with pytest.raises(ValueError, match="axis: expected 'x', 'y' or 'z', got 'w'"):
+        camera.axis_rotation("w", quarter)
 
 
 def test_world_to_camera_looks_down_and_forward(device, dtype):

@@ -7,7 +7,8 @@ import pytest
 import xarray as xr
 
 from zedo_xr.datasets import make_views, subsample
-from zedo_xr.schema import SchemaError, keypoints_dataset, pose_dataarray, validate_lift_input
+from zedo_xr.io.keypoints import keypoints_dataset
+from zedo_xr.schema import SchemaError, pose_dataarray, validate_lift_input
 from zedo_xr.skeleton import H36M_JOINTS
 
 # A standing H36M pose, world metres, Z up, facing +Y: (x, y, z) per joint in H36M order.

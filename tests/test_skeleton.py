@@ -9,7 +9,8 @@ import xarray as xr
 from zedo_xr import skeleton as sk
 from zedo_xr.schema import SchemaError
 
-OTHER = ["coco17", "mediapipe33", "openpose25", "smpl24", "lsp14", "mpi_inf_3dhp17"]
+OTHER = ["coco17", "mediapipe33", "openpose25", "smpl24", "lsp14", "mpi_inf_3dhp17", "halpe26", "halpe136",
+         "coco_wholebody133", "humaneva15", "humaneva20", "mpii16"]
 H36M_LEFT = [j for j in sk.H36M_JOINTS if j.startswith("left_")]
 H36M_RIGHT = [j for j in sk.H36M_JOINTS if j.startswith("right_")]
 
@@ -152,6 +153,23 @@ def test_left_right_pairs():
     assert ("LBigToe", "RBigToe") in sk.left_right_pairs("openpose25")
     assert ("mouth_left", "mouth_right") in sk.left_right_pairs("mediapipe33")
     assert len(sk.left_right_pairs("smpl24")) == 9
+
+
+def test_twin_and_the_left_right_tables_derived_from_it():
+    assert sk.twin("left_hip") == "right_hip" and sk.twin("RHeel") == "LHeel"
+    assert sk.twin("mouth_right") == "mouth_left" and sk.twin("MidHip") is None
+    assert sk.H36M_LEFT == (4, 5, 6, 11, 12, 13)
+    assert sk.H36M_RIGHT == (1, 2, 3, 14, 15, 16)
+    for left, right in zip(sk.H36M_LEFT, sk.H36M_RIGHT, strict=True):
+        assert sk.twin(sk.H36M_JOINTS[left]) == sk.H36M_JOINTS[right]
+    perm = sk.flip_permutation()
+    assert (perm[perm] == np.arange(17)).all()
+    assert [sk.H36M_JOINTS[i] for i in perm] == [sk.twin(j) or j for j in sk.H36M_JOINTS]
+    op = sk.get_skeleton("openpose25").joints
+    assert [op[i] for i in sk.flip_permutation(op)] == [sk.twin(j) or j for j in op]
+    bones = [(sk.H36M_BONE_NAMES[a], sk.H36M_BONE_NAMES[b]) for a, b in sk.H36M_MIRRORED_BONES]
+    assert len(bones) == 6 and ("left_hip-left_knee", "right_hip-right_knee") in bones
+    assert all(b == a.replace("left", "right") for a, b in bones)
 
 
 def test_bone_lengths(rng):

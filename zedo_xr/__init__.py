@@ -10,10 +10,9 @@ import importlib
 from typing import Any
 
 from zedo_xr import accessor as _accessor  # noqa: F401  (registers ds.zedo)
-from zedo_xr.schema import SchemaError, keypoints_dataset, pose_dataarray
-from zedo_xr.skeleton import H36M_JOINTS
-
-__version__ = "0.1.0"
+from zedo_xr._version import __version__
+from zedo_xr.io.keypoints import keypoints_dataset
+from zedo_xr.schema import H36M_JOINTS, SchemaError, pose_dataarray
 
 _LAZY = {
     "lift": "zedo_xr.estimator.driver",

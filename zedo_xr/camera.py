@@ -2,18 +2,21 @@
 
 Conventions: camera frame is OpenCV's (x right, y down, z forward), metres; pixels have their
 origin at the top-left, u right, v down. Shapes use ``*`` for any leading batch dims, ``J`` for
-joints. Nothing here knows about xarray.
+joints. Nothing here knows about xarray; :func:`on_numpy` runs a kernel on numpy arrays.
 """
 
 from __future__ import annotations
 
-import math
+from collections.abc import Callable
+from typing import Any
 
+import numpy as np
 import torch
 
 Tensor = torch.Tensor
 
 _EPS = 1e-9
+_AXES = ("x", "y", "z")
 
 
 def _check_last(x: Tensor, size: int, name: str) -> None:
@@ -160,34 +163,43 @@ def solve_translation(
     return T
 
 
-def axis_angle_matrix(axis: Tensor, angle: Tensor) -> Tensor:
-    """Rotation matrices from unit axes (*, 3) and angles (*) in radians (Rodrigues)."""
-    axis = axis / axis.norm(dim=-1, keepdim=True).clamp_min(_EPS)
-    x, y, z = axis.unbind(-1)
+def axis_rotation(axis: str, angle: Tensor) -> Tensor:
+    """Rotations by ``angle`` radians about the coordinate axis ``axis``, shape (*, 3, 3).
+
+    Right-handed: ``axis_rotation("z", a)`` turns +x towards +y. The one home of axis rotations
+    (the initial-pose grid, BVH channels and DeepMimic joint angles all use it).
+
+    Parameters
+    ----------
+    axis : {"x", "y", "z"}
+    angle : Tensor, shape (*)
+
+    Examples
+    --------
+    >>> R = axis_rotation("z", torch.tensor(torch.pi / 2))
+    >>> torch.allclose(R @ torch.tensor([1.0, 0.0, 0.0]), torch.tensor([0.0, 1.0, 0.0]), atol=1e-6)
+    True
+    """
+    if axis not in _AXES:
+        raise ValueError(f"axis: expected 'x', 'y' or 'z', got {axis!r}")
     c, s = torch.cos(angle), torch.sin(angle)
-    C = 1 - c
-    return torch.stack(
-        [
-            torch.stack([c + x * x * C, x * y * C - z * s, x * z * C + y * s], -1),
-            torch.stack([y * x * C + z * s, c + y * y * C, y * z * C - x * s], -1),
-            torch.stack([z * x * C - y * s, z * y * C + x * s, c + z * z * C], -1),
-        ],
-        -2,
-    )
+    o, z = torch.ones_like(c), torch.zeros_like(c)
+    rows = {
+        "x": ((o, z, z), (z, c, -s), (z, s, c)),
+        "y": ((c, z, s), (z, o, z), (-s, z, c)),
+        "z": ((c, -s, z), (s, c, z), (z, z, o)),
+    }[axis]
+    return torch.stack([torch.stack(row, -1) for row in rows], -2)
+
+
+def rotation_x(angle: Tensor) -> Tensor:
+    """Rotations about the camera's x axis (pitch in an upright view), shape (*, 3, 3)."""
+    return axis_rotation("x", angle)
 
 
 def rotation_y(angle: Tensor) -> Tensor:
     """Rotations about the camera's y axis (vertical in an upright view), shape (*, 3, 3)."""
-    c, s = torch.cos(angle), torch.sin(angle)
-    o, z = torch.ones_like(c), torch.zeros_like(c)
-    return torch.stack(
-        [torch.stack([c, z, s], -1), torch.stack([z, o, z], -1), torch.stack([-s, z, c], -1)], -2
-    )
-
-
-def random_rotations(n: int, *, generator: torch.Generator | None = None, dtype=torch.float32) -> Tensor:
-    """Uniformly distributed rotations in SO(3), shape (n, 3, 3), via random unit quaternions."""
-    return quaternion_matrix(torch.randn(n, 4, generator=generator, dtype=dtype))
+    return axis_rotation("y", angle)
 
 
 def quaternion_matrix(q: Tensor) -> Tensor:
@@ -272,6 +284,22 @@ def procrustes(
     return aligned, s, R, t
 
 
-def degrees(x: float) -> float:
-    """Degrees to radians (readable call sites: ``degrees(10)``)."""
-    return x * math.pi / 180.0
+def on_numpy(kernel: Callable[..., Tensor], *args: Any) -> np.ndarray:
+    """Call one of these kernels on float64 numpy arrays and return a numpy array.
+
+    The mocap readers and :func:`zedo_xr.datasets.make_views` compute in numpy; projection,
+    rotations and quaternions have one home, the kernels here, which they call through this
+    bridge rather than keep numpy copies. Non-array arguments (an axis name) pass unchanged.
+
+    Examples
+    --------
+    >>> on_numpy(axis_rotation, "z", np.zeros(2)).shape
+    (2, 3, 3)
+    >>> on_numpy(project, np.array([[0.1, -0.2, 2.0]]), np.diag([1000.0, 1000.0, 1.0])).tolist()
+    [[50.0, -100.0]]
+    """
+    tensors = [
+        torch.tensor(np.asarray(a, dtype=np.float64)) if isinstance(a, np.ndarray) else a
+        for a in args
+    ]
+    return kernel(*tensors).numpy()

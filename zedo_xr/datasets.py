@@ -1,4 +1,4 @@
-"""Evaluation views: world poses seen by a virtual Human3.6M-like camera (DESIGN.md §5).
+"""Evaluation views: world poses seen by a virtual Human3.6M-like camera (the GT-2D protocol).
 
 The GT-2D protocol of the paper places each test pose in front of a pinhole camera with real
 H36M intrinsics, from a random azimuth, and projects it without noise. :func:`make_views` does
@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from zedo_xr.camera import on_numpy, project, world_to_camera
 from zedo_xr.schema import (
     COL,
     CONFIDENCE,
@@ -40,7 +41,7 @@ from zedo_xr.schema import (
     validate_pose3d,
 )
 
-PROTOCOL = "zedo-xr virtual H36M camera, GT 2D (DESIGN.md §5)"
+PROTOCOL = "zedo-xr virtual H36M camera, GT 2D (zedo_xr.datasets.make_views)"
 
 _MIN_DEPTH = 0.1  # metres; a joint closer than this to the camera plane counts as not visible
 
@@ -53,16 +54,6 @@ def _range(value: float | tuple[float, float], name: str) -> tuple[float, float]
     if not (math.isfinite(lo) and math.isfinite(hi)) or lo > hi:
         raise ValueError(f"{name}: expected a number or a (low, high) range, got {value!r}")
     return lo, hi
-
-
-def _camera_rotation(heading: np.ndarray, pitch: np.ndarray) -> np.ndarray:
-    """World (Z up) to OpenCV camera rotations, (n, 3, 3), via :func:`camera.world_to_camera`."""
-    import torch
-
-    from zedo_xr.camera import world_to_camera
-
-    R = world_to_camera(torch.from_numpy(heading), torch.from_numpy(pitch))
-    return R.numpy()
 
 
 def _place(
@@ -87,15 +78,9 @@ def _place(
     )
     heading = azimuth + np.pi  # the camera faces back towards the subject
     pitch = np.arctan2(height - pelvis[:, 2], distance)
-    R = _camera_rotation(heading, pitch)
+    R = on_numpy(world_to_camera, heading, pitch)
     t = -np.einsum("nij,nj->ni", R, centre)
     return R, t
-
-
-def _project(points: np.ndarray, K: np.ndarray) -> np.ndarray:
-    """(n, J, 3) camera points and (n, 3, 3) intrinsics to (n, J, 2) pixels."""
-    homog = np.einsum("nij,nkj->nki", K, points)
-    return homog[..., :2] / homog[..., 2:3]
 
 
 def make_views(
@@ -250,7 +235,7 @@ def make_views(
         azimuth[pending] = rng.uniform(0.0, 2.0 * np.pi, pending.size)
         R_p, t_p = _place(pelvis[pending], azimuth[pending], dist[pending], cam_h[pending])
         cam = np.einsum("nij,nkj->nki", R_p, pts[pending]) + t_p[:, None, :]
-        uv = _project(cam, K[pending])
+        uv = on_numpy(project, cam, K[pending])
         inside = (
             (cam[..., 2] > _MIN_DEPTH).all(-1)
             & (uv[..., 0] >= 0).all(-1)
@@ -298,7 +283,7 @@ def _fixed_camera_views(
         azimuth = rng.uniform(0.0, 2.0 * np.pi, 1)
         R1, t1 = _place(target, azimuth, np.array([dist]), np.array([cam_h]))
         cam = np.einsum("ij,nkj->nki", R1[0], pts[finite]) + t1[0]
-        uv = _project(cam, np.broadcast_to(K1, (len(cam), 3, 3)))
+        uv = on_numpy(project, cam, K1)
         if ((cam[..., 2] > _MIN_DEPTH).all() and (uv[..., 0] >= 0).all() and (uv[..., 0] < width).all()
                 and (uv[..., 1] >= 0).all() and (uv[..., 1] < img_height).all()):
             break
@@ -343,7 +328,7 @@ def _assemble(
     keep = np.flatnonzero(placed)
     cam = np.einsum("nij,nkj->nki", R[keep], pts[keep]) + t[keep][:, None, :]
     K = K[keep]
-    keypoints = _project(cam, K)
+    keypoints = on_numpy(project, cam, K)
     if noise_px > 0:
         keypoints = keypoints + np.random.default_rng(noise_seed).normal(
             0.0, noise_px, keypoints.shape

@@ -2,9 +2,9 @@
 
 The clip is 5 s of a CMU motion-capture jump (test split, permissive licence, see the file's
 metadata), stored as 17 H36M joints in metres in a Z-up world. The demo films it with one fixed
-virtual H36M camera (DESIGN.md §5 intrinsics and placement), lifts the 2D keypoints with the
-bundled prior, scores the result against the ground truth and writes a zarr store and a
-self-contained HTML viewer.
+virtual H36M camera (the intrinsics and placement of :func:`zedo_xr.datasets.make_views`), lifts
+the 2D keypoints with the bundled prior, scores the result against the ground truth and writes a
+zarr store and a self-contained HTML viewer.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ in millimetres and PCK/AUC in percent, reduced over ``joint`` and ``coord`` and 
 other dim (``frame``, ``hypothesis``, ``individual``, ...), broadcast between prediction and
 ground truth (so one GT serves every hypothesis).
 
-Protocol choices (see the reference notes, §3 of ``zedo-official-implementation.md``):
+Protocol choices, and how they differ from the official ZeDO evaluation code:
 
 - MPJPE subtracts the pelvis from *both* prediction and GT (``root_align=True``). The official
   code leaves the prediction un-centred; standard practice (and this package) re-centres it.

@@ -1,4 +1,4 @@
-"""Dimension and variable names of the data model, constructors, and input validation.
+"""Dimension, variable and joint names of the data model, constructors, and input validation.
 
 Every check raises :class:`SchemaError` with one message that names the variable, what was
 expected and what was found. Functions validate only what they need (as movement does), so
@@ -7,22 +7,43 @@ extra dims such as ``individual`` or ``camera`` ride along.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
 import xarray as xr
-
-from zedo_xr.skeleton import H36M_JOINTS
 
 FRAME = "frame"
 HYPOTHESIS = "hypothesis"
 JOINT = "joint"
 COORD = "coord"
 UV = "uv"
+INDIVIDUAL = "individual"  # optional: several people (movement's name); rides along like any extra dim
 ROW, COL = "row", "col"
 COORDS_3D: tuple[str, ...] = ("x", "y", "z")
 COORDS_2D: tuple[str, ...] = ("u", "v")
+
+H36M_JOINTS: tuple[str, ...] = (
+    "pelvis",
+    "right_hip",
+    "right_knee",
+    "right_ankle",
+    "left_hip",
+    "left_knee",
+    "left_ankle",
+    "spine",
+    "thorax",
+    "neck",
+    "head",
+    "left_shoulder",
+    "left_elbow",
+    "left_wrist",
+    "right_shoulder",
+    "right_elbow",
+    "right_wrist",
+)
+"""The 17 Human3.6M joints in order, the labels of ``joint``. ``neck`` is H36M's neck/nose joint,
+``head`` the head top. The H36M tree, left/right pairs and other skeletons are in ``skeleton``."""
 
 KEYPOINTS = "keypoints"
 CONFIDENCE = "confidence"
@@ -266,76 +287,3 @@ def pose_dataarray(
         name=name,
         attrs=all_attrs,
     )
-
-
-def keypoints_dataset(
-    keypoints: Any,
-    *,
-    K: Any = None,
-    confidence: Any = None,
-    pose3d_gt: Any = None,
-    joints: Sequence[str] = H36M_JOINTS,
-    fps: float | None = None,
-    attrs: dict[str, Any] | None = None,
-) -> xr.Dataset:
-    """Build a dataset to lift from plain arrays.
-
-    Parameters
-    ----------
-    keypoints
-        ``(frame, joint, 2)`` pixels, origin top-left, u right, v down. NaN marks missing.
-    K
-        ``(3, 3)`` or ``(frame, 3, 3)`` intrinsics in pixels, stored as variable ``K``.
-    confidence
-        ``(frame, joint)`` in [0, 1]; 0 marks a missing joint.
-    pose3d_gt
-        ``(frame, joint, 3)`` ground truth in metres, camera frame.
-    joints
-        H36M joint names of the joint axis.
-    fps
-        Frame rate, stored in ``attrs``.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> ds = keypoints_dataset(np.full((4, 17, 2), 500.0), K=np.diag([1145.0, 1145.0, 1.0]))
-    >>> sorted(ds.data_vars)
-    ['K', 'confidence', 'keypoints']
-    """
-    kp = np.asarray(keypoints, dtype=float)
-    if kp.ndim != 3 or kp.shape[-1] != 2:
-        raise SchemaError(f"{KEYPOINTS}: expected shape (frame, joint, 2), got shape {kp.shape}")
-    n_frame, n_joint = kp.shape[:2]
-    if n_joint != len(joints):
-        raise SchemaError(
-            f"{KEYPOINTS}: expected {len(joints)} joints (one per name in `joints`), got {n_joint}"
-        )
-    coords: dict[Hashable, Any] = {
-        FRAME: np.arange(n_frame),
-        JOINT: joint_coord(joints),
-        UV: labels(COORDS_2D),
-    }
-    if confidence is None:
-        conf = np.where(np.isfinite(kp).all(-1), 1.0, 0.0)
-    else:
-        conf = np.broadcast_to(np.asarray(confidence, dtype=float), (n_frame, n_joint)).copy()
-    ds = xr.Dataset(
-        {
-            KEYPOINTS: ((FRAME, JOINT, UV), kp, {"units": "pixels"}),
-            CONFIDENCE: ((FRAME, JOINT), conf),
-        },
-        coords=coords,
-        attrs=dict(attrs or {}),
-    )
-    if fps is not None:
-        ds.attrs["fps"] = float(fps)
-    if K is not None:
-        ds[K_VAR] = as_intrinsics(K).assign_attrs(units="pixels")
-    if pose3d_gt is not None:
-        gt = np.asarray(pose3d_gt, dtype=float)
-        ds[POSE3D_GT] = xr.DataArray(gt, dims=(FRAME, JOINT, COORD), attrs={"units": "m"})
-        ds = ds.assign_coords({COORD: labels(COORDS_3D)})
-        validate_pose3d(ds[POSE3D_GT], POSE3D_GT)
-    validate_keypoints(ds[KEYPOINTS])
-    validate_confidence(ds[CONFIDENCE])
-    return ds

@@ -1,6 +1,7 @@
 """Joint sets, bones, left/right pairs, and name-based mappings between skeletons.
 
-The canonical skeleton is the 17-joint Human3.6M set in the VideoPose3D order (DESIGN.md §1).
+The canonical skeleton is the 17-joint Human3.6M set in the VideoPose3D order, the joint labels
+of the data model (:data:`zedo_xr.schema.H36M_JOINTS`, re-exported here).
 Other skeletons are converted to it by joint *names*, never by position: every H36M joint is
 defined by a recipe over source joint names (a single joint, or the mean of several), and a
 joint that the source lacks gets confidence 0.
@@ -11,27 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import xarray as xr
 
-H36M_JOINTS: tuple[str, ...] = (
-    "pelvis",
-    "right_hip",
-    "right_knee",
-    "right_ankle",
-    "left_hip",
-    "left_knee",
-    "left_ankle",
-    "spine",
-    "thorax",
-    "neck",
-    "head",
-    "left_shoulder",
-    "left_elbow",
-    "left_wrist",
-    "right_shoulder",
-    "right_elbow",
-    "right_wrist",
-)
-"""The 17 Human3.6M joints in order. ``neck`` is H36M's neck/nose joint, ``head`` the head top."""
+# The joint labels are part of the data model, so they live in `schema`; they are re-exported
+# here beside the H36M tree, pairs and the other skeletons.
+from zedo_xr.schema import COORD, H36M_JOINTS, UV, SchemaError, joint_coord, labels
 
 H36M_PARENTS: tuple[int, ...] = (-1, 0, 1, 2, 0, 4, 5, 0, 7, 8, 9, 8, 11, 12, 8, 14, 15)
 """Parent index of every H36M joint (-1 for the pelvis, the root)."""
@@ -41,12 +26,56 @@ H36M_BONES: tuple[tuple[int, int], ...] = tuple(
 )
 """The 16 (parent, child) index pairs of the H36M tree."""
 
-H36M_LEFT: tuple[int, ...] = (4, 5, 6, 11, 12, 13)
-H36M_RIGHT: tuple[int, ...] = (1, 2, 3, 14, 15, 16)
+# Left/right: one rule, :func:`twin`, names a joint's mirror image in every naming style; the
+# pairs, the flip permutation and the H36M index lists below are all derived from it.
+
+
+def side(name: str) -> str | None:
+    """``"left"``, ``"right"`` or None for a joint name in any of the known naming styles.
+
+    Understands ``left_*``/``right_*`` (COCO, MediaPipe, SMPL, LSP, 3DHP, H36M), OpenPose's
+    ``L*``/``R*`` (``LShoulder``) and MediaPipe's ``mouth_left``/``mouth_right``.
+
+    Examples
+    --------
+    >>> side("left_knee"), side("RShoulder"), side("MidHip"), side("mouth_left")
+    ('left', 'right', None, 'left')
+    """
+    lower = name.lower()
+    for s in ("left", "right"):
+        if lower.startswith(s + "_") or lower.endswith("_" + s):
+            return s
+    if len(name) > 1 and name[0] in "LR" and name[1].isupper():
+        return "left" if name[0] == "L" else "right"
+    return None
+
+
+def twin(name: str) -> str | None:
+    """The mirror-image name of a sided joint (swapping the side marker in place), else None.
+
+    Examples
+    --------
+    >>> twin("left_knee"), twin("RShoulder"), twin("mouth_left"), twin("pelvis")
+    ('right_knee', 'LShoulder', 'mouth_right', None)
+    """
+    if side(name) is None:
+        return None
+    for a, b in (("left", "right"), ("right", "left"), ("Left", "Right"), ("Right", "Left")):
+        if name.startswith(a + "_") or name.endswith("_" + a):
+            return name.replace(a, b)
+    return ("R" if name[0] == "L" else "L") + name[1:]
+
+
+def _pairs(joints: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """(left, right) pairs among ``joints``, in joint order of the left one."""
+    present = set(joints)
+    return tuple(
+        (j, t) for j in joints if side(j) == "left" and (t := twin(j)) is not None and t in present
+    )
 
 
 def flip_permutation(joints: tuple[str, ...] = H36M_JOINTS) -> np.ndarray:
-    """Index permutation that swaps every ``left_*`` joint with its ``right_*`` twin.
+    """Index permutation that swaps every left joint with its right twin (see :func:`twin`).
 
     Examples
     --------
@@ -56,11 +85,21 @@ def flip_permutation(joints: tuple[str, ...] = H36M_JOINTS) -> np.ndarray:
     """
     index = {name: i for i, name in enumerate(joints)}
     perm = np.arange(len(joints))
-    for name, i in index.items():
-        for a, b in (("left_", "right_"), ("right_", "left_")):
-            if name.startswith(a) and b + name[len(a) :] in index:
-                perm[i] = index[b + name[len(a) :]]
+    for left, right in _pairs(tuple(joints)):
+        perm[index[left]], perm[index[right]] = index[right], index[left]
     return perm
+
+
+H36M_LEFT: tuple[int, ...] = tuple(H36M_JOINTS.index(a) for a, _ in _pairs(H36M_JOINTS))
+"""Indices of the 6 left H36M joints, in joint order: (4, 5, 6, 11, 12, 13)."""
+H36M_RIGHT: tuple[int, ...] = tuple(H36M_JOINTS.index(b) for _, b in _pairs(H36M_JOINTS))
+"""Indices of their right twins, pair by pair with :data:`H36M_LEFT`: (1, 2, 3, 14, 15, 16)."""
+
+_BONE_OF_CHILD = {child: i for i, (_, child) in enumerate(H36M_BONES)}
+H36M_MIRRORED_BONES: tuple[tuple[int, int], ...] = tuple(
+    (_BONE_OF_CHILD[a], _BONE_OF_CHILD[b]) for a, b in zip(H36M_LEFT, H36M_RIGHT, strict=True)
+)
+"""(left, right) index pairs into :data:`H36M_BONES` of the 6 mirrored limb bones."""
 
 
 @dataclass(frozen=True)
@@ -303,6 +342,138 @@ _ALIASES = {
     "mpi_inf_3dhp": "mpi_inf_3dhp17",
 }  # fmt: skip
 
+# --------------------------------------------------------------------------------------------
+# Detector and dataset layouts met in the wild: AlphaPose (Halpe), COCO-WholeBody, and the
+# layouts VideoPose3D writes (humaneva15, humaneva20, mpii; its 'coco' layout is COCO-17).
+# --------------------------------------------------------------------------------------------
+
+_FEET = (
+    "left_big_toe", "right_big_toe", "left_small_toe", "right_small_toe", "left_heel", "right_heel",
+)  # fmt: skip
+HALPE26_JOINTS: tuple[str, ...] = (*COCO17_JOINTS, "head", "neck", "hip", *_FEET)
+"""Halpe full-body keypoints 0-25 (AlphaPose's default output): COCO-17, then Head (top),
+Neck, Hip (mid-hip) and six foot points, named in COCO's style."""
+
+# Halpe annotates the head top, the neck base and the mid-hip, which are H36M's head, thorax and
+# pelvis (the same choices as MotionBERT's in-the-wild pipeline); spine = mean(hip, neck).
+_HALPE_RECIPE: dict[str, tuple[str, ...]] = {
+    **_same_names(*_LIMBS),
+    "pelvis": ("hip",),
+    "spine": ("hip", "neck"),
+    "thorax": ("neck",),
+    "neck": ("nose",),
+    "head": ("head",),
+}
+_HALPE_NOTE = (
+    "pelvis = hip; thorax = neck (Halpe's neck base); spine = mean(hip, neck); neck/nose = nose; "
+    "head = head (Halpe's head top)."
+)
+HALPE26 = Skeleton("halpe26", HALPE26_JOINTS, _HALPE_RECIPE, _HALPE_NOTE)
+
+_FACE68 = tuple(f"face_{i}" for i in range(68))
+_HANDS21 = tuple(f"{s}_hand_{i}" for s in ("left", "right") for i in range(21))
+HALPE136 = Skeleton("halpe136", (*HALPE26_JOINTS, *_FACE68, *_HANDS21), _HALPE_RECIPE, _HALPE_NOTE)
+"""Halpe-136 (AlphaPose's full-body model): Halpe-26, 68 face and 2 x 21 hand points."""
+
+COCO_WHOLEBODY133_JOINTS: tuple[str, ...] = (
+    *COCO17_JOINTS,
+    "left_big_toe", "left_small_toe", "left_heel", "right_big_toe", "right_small_toe",
+    "right_heel", *_FACE68, *_HANDS21,
+)  # fmt: skip
+"""COCO-WholeBody: COCO-17, 6 foot, 68 face and 2 x 21 hand keypoints (its documented order)."""
+COCO_WHOLEBODY133 = Skeleton(
+    "coco_wholebody133",
+    COCO_WHOLEBODY133_JOINTS,
+    COCO17.to_h36m,
+    "The body is COCO-17 (same recipes); feet, face and hands are not used.",
+)
+
+HUMANEVA15_JOINTS: tuple[str, ...] = (
+    "pelvis", "thorax", "left_shoulder", "left_elbow", "left_wrist",
+    "right_shoulder", "right_elbow", "right_wrist", "left_hip", "left_knee", "left_ankle",
+    "right_hip", "right_knee", "right_ankle", "head",
+)  # fmt: skip
+"""HumanEva-I 15-joint skeleton in VideoPose3D's order (``layout_name 'humaneva15'``)."""
+
+# VideoPose3D's conversion (ConvertHumanEva.m): pelvis = torso distal end, thorax = mean of the
+# torso's and the head's proximal ends (the neck base), head = the head's distal end (its top).
+# There is no nose-height joint, so H36M's neck/nose stays missing.
+HUMANEVA15 = Skeleton(
+    "humaneva15",
+    HUMANEVA15_JOINTS,
+    {
+        **_same_names("pelvis", "thorax", *_LIMBS),
+        "spine": ("pelvis", "thorax"),
+        "head": ("head",),
+    },
+    "spine = mean(pelvis, thorax); head = head (the head segment's distal end, its top); "
+    "neck/nose missing.",
+)
+
+HUMANEVA20_JOINTS: tuple[str, ...] = (
+    "pelvis", "torso_proximal", "head_proximal",
+    "left_shoulder", "left_upper_arm_distal", "left_lower_arm_proximal", "left_wrist",
+    "right_shoulder", "right_upper_arm_distal", "right_lower_arm_proximal", "right_wrist",
+    "left_hip", "left_upper_leg_distal", "left_lower_leg_proximal", "left_ankle",
+    "right_hip", "right_upper_leg_distal", "right_lower_leg_proximal", "right_ankle",
+    "head_distal",
+)  # fmt: skip
+"""HumanEva-I 20-joint skeleton in VideoPose3D's order (``layout_name 'humaneva20'``): segment
+ends, with elbows and knees as two points each."""
+
+# The 15-joint recipes rebuilt from the segment ends: each elbow or knee is the mean of the two
+# segment ends that meet there, the thorax the mean of the torso's and head's proximal ends.
+HUMANEVA20 = Skeleton(
+    "humaneva20",
+    HUMANEVA20_JOINTS,
+    {
+        **_same_names(
+            "pelvis", "left_shoulder", "left_wrist", "right_shoulder", "right_wrist",
+            "left_hip", "left_ankle", "right_hip", "right_ankle",
+        ),
+        "left_elbow": ("left_upper_arm_distal", "left_lower_arm_proximal"),
+        "right_elbow": ("right_upper_arm_distal", "right_lower_arm_proximal"),
+        "left_knee": ("left_upper_leg_distal", "left_lower_leg_proximal"),
+        "right_knee": ("right_upper_leg_distal", "right_lower_leg_proximal"),
+        "thorax": ("torso_proximal", "head_proximal"),
+        "spine": ("pelvis", "torso_proximal"),
+        "head": ("head_distal",),
+    },
+    "elbows/knees = mean of the two segment ends; thorax = mean(torso_proximal, head_proximal); "
+    "spine = mean(pelvis, torso_proximal); head = head_distal; neck/nose missing.",
+)
+
+MPII16_JOINTS: tuple[str, ...] = (
+    "right_ankle", "right_knee", "right_hip", "left_hip", "left_knee", "left_ankle",
+    "pelvis", "thorax", "upper_neck", "head_top", "right_wrist", "right_elbow",
+    "right_shoulder", "left_shoulder", "left_elbow", "left_wrist",
+)  # fmt: skip
+"""MPII Human Pose joints 0-15 (VideoPose3D's ``'mpii'`` layout of stacked-hourglass output)."""
+
+# MPII's upper neck, like LSP's neck point, is the closest joint to H36M's neck/nose.
+MPII16 = Skeleton(
+    "mpii16",
+    MPII16_JOINTS,
+    {
+        **_same_names("pelvis", "thorax", *_LIMBS),
+        "spine": ("pelvis", "thorax"),
+        "neck": ("upper_neck",),
+        "head": ("head_top",),
+    },
+    "spine = mean(pelvis, thorax); neck/nose = upper_neck (a few cm below the nose); "
+    "head = head_top.",
+)
+
+SKELETONS.update(
+    {s.name: s for s in (HALPE26, HALPE136, COCO_WHOLEBODY133, HUMANEVA15, HUMANEVA20, MPII16)}
+)
+_ALIASES.update(
+    {
+        "halpe": "halpe26", "alphapose": "halpe26", "wholebody": "coco_wholebody133",
+        "coco_wholebody": "coco_wholebody133", "humaneva": "humaneva15", "mpii": "mpii16",
+    }
+)  # fmt: skip
+
 
 def get_skeleton(name: str | Skeleton) -> Skeleton:
     """The :class:`Skeleton` called ``name`` (case-insensitive; short aliases such as ``"coco"``).
@@ -326,26 +497,6 @@ def get_skeleton(name: str | Skeleton) -> Skeleton:
     return SKELETONS[key]
 
 
-def side(name: str) -> str | None:
-    """``"left"``, ``"right"`` or None for a joint name in any of the known naming styles.
-
-    Understands ``left_*``/``right_*`` (COCO, MediaPipe, SMPL, LSP, 3DHP, H36M), OpenPose's
-    ``L*``/``R*`` (``LShoulder``) and MediaPipe's ``mouth_left``/``mouth_right``.
-
-    Examples
-    --------
-    >>> side("left_knee"), side("RShoulder"), side("MidHip"), side("mouth_left")
-    ('left', 'right', None, 'left')
-    """
-    lower = name.lower()
-    for s in ("left", "right"):
-        if lower.startswith(s + "_") or lower.endswith("_" + s):
-            return s
-    if len(name) > 1 and name[0] in "LR" and name[1].isupper():
-        return "left" if name[0] == "L" else "right"
-    return None
-
-
 def left_right_pairs(skeleton: str | Skeleton = "h36m17") -> tuple[tuple[str, str], ...]:
     """The (left, right) joint-name pairs of a skeleton, in its joint order.
 
@@ -356,24 +507,10 @@ def left_right_pairs(skeleton: str | Skeleton = "h36m17") -> tuple[tuple[str, st
     >>> left_right_pairs("openpose25")[0]
     ('LShoulder', 'RShoulder')
     """
-    joints = get_skeleton(skeleton).joints
-    by_side = {j: side(j) for j in joints}
-
-    def twin(name: str) -> str:
-        # Swap the side marker wherever the naming style puts it.
-        for a, b in (("left", "right"), ("right", "left"), ("Left", "Right"), ("Right", "Left")):
-            if name.startswith(a + "_") or name.endswith("_" + a):
-                return name.replace(a, b)
-        return ("R" if name[0] == "L" else "L") + name[1:]
-
-    return tuple(
-        (j, twin(j)) for j in joints if by_side[j] == "left" and twin(j) in by_side
-    )
+    return _pairs(get_skeleton(skeleton).joints)
 
 
 def _joint_names(da, joint_dim: str, skeleton: Skeleton, name: str) -> list[str]:
-    from zedo_xr.schema import SchemaError
-
     if joint_dim not in da.dims:
         raise SchemaError(f"{name}: expected a '{joint_dim}' dim, got dims {tuple(da.dims)}")
     if joint_dim in da.coords:
@@ -434,10 +571,6 @@ def to_h36m(points, skeleton: str | Skeleton, confidence=None, *, joint_dim: str
     >>> bool(np.allclose(h36m.sel(joint="pelvis"), hips.mean("joint")))
     True
     """
-    import xarray as xr
-
-    from zedo_xr.schema import COORD, UV, SchemaError, joint_coord
-
     skel = get_skeleton(skeleton)
     names = _joint_names(points, joint_dim, skel, "points")
     points = points.drop_vars([c for c in points.coords if joint_dim in points[c].dims])
@@ -510,10 +643,6 @@ def bone_lengths(pose, *, joint_dim: str = "joint"):
     >>> float(bone_lengths(pose).sel(bone="pelvis-right_hip"))
     0.12
     """
-    import xarray as xr
-
-    from zedo_xr.schema import COORD, UV, SchemaError, labels
-
     if joint_dim not in pose.coords:
         raise SchemaError(f"pose: expected a '{joint_dim}' coordinate with H36M joint names")
     spatial = [d for d in (COORD, UV) if d in pose.dims]
@@ -536,3 +665,29 @@ def bone_lengths(pose, *, joint_dim: str = "joint"):
         bone_parent=("bone", parents),
         bone_child=("bone", children),
     ).rename("bone_length")
+
+
+def skeleton_of(names) -> Skeleton:
+    """The known skeleton with the fewest joints that has every joint name in ``names``.
+
+    The smallest one is the intended one: COCO-17 names are also part of Halpe-26 and
+    COCO-WholeBody, whose recipes need joints that COCO-17 keypoints lack.
+
+    Examples
+    --------
+    >>> skeleton_of(["nose", "left_hip", "right_hip"]).name
+    'coco17'
+    >>> skeleton_of(["pelvis", "thorax"]).name
+    'h36m17'
+    """
+    wanted = {str(n) for n in names}
+    matches = [s for s in SKELETONS.values() if wanted <= set(s.joints)]
+    if not matches:
+        from zedo_xr.schema import SchemaError
+
+        raise SchemaError(
+            f"keypoint names: expected the joint names of a known skeleton "
+            f"({sorted(SKELETONS)}), got {sorted(wanted)[:8]}{' ...' if len(wanted) > 8 else ''}; "
+            "pass skeleton=... or rename the keypoints"
+        )
+    return min(matches, key=lambda s: (s.name != "h36m17", len(s.joints)))

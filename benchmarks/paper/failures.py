@@ -160,7 +160,7 @@ def run(quick: bool = False, *, prior: str = "default") -> dict[str, Any]:
             to_zarr(small, ZARR)
     payload = {
         "experiment": "Failure cases (Figure 6): hypotheses that reproject onto the same 2D but differ in 3D",
-        "protocol": f"DESIGN.md §5 GT-2D views (seed 0), {n} evenly spaced frames per set, S = "
+        "protocol": f"make_views GT-2D views (seed 0), {n} evenly spaced frames per set, S = "
                     f"{HYPOTHESES} k-means hypotheses, the default lift preset; "
                     "consistent hypothesis: "
                     f"reprojection error < {REPROJ_PX} px and "

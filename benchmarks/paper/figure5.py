@@ -62,7 +62,7 @@ def run(quick: bool = False, *, prior: str = "default") -> dict[str, Any]:
               f"{seconds:6.1f} s", flush=True)
     payload = {
         "experiment": "Figure 5 analogue: MPJPE and wall time against iterations (CMU test, GT 2D, S = 1)",
-        "protocol": f"DESIGN.md §5 GT-2D views (seed 0), {n} evenly spaced CMU test frames, one batch, "
+        "protocol": f"make_views GT-2D views (seed 0), {n} evenly spaced CMU test frames, one batch, "
                     "CPU, 1 torch thread (machine shared with other jobs); the presets as shipped, "
                     "only the iterations changed",
         "prior": prior_info(prior), "lift_settings": lift_settings(), "paper": PAPER, "rows": rows,

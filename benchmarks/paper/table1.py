@@ -6,7 +6,7 @@ the CMU train split only (``runs/exp-cmu-sm/prior``, trained by ``scripts/paper_
 and the supervised Martinez-style MLP (:mod:`benchmarks.martinez`) learns from the same CMU train
 poses seen through the same virtual cameras. Both are tested in-domain (CMU test, the stand-in for
 Human3.6M) and cross-domain (Bandai-Namco 1 and DeepMimic, the stand-ins for 3DPW/3DHP), GT 2D
-(DESIGN.md §5). Rows with the bundled default prior are added for reference; that prior saw
+(make_views). Rows with the bundled default prior are added for reference; that prior saw
 DeepMimic in training, so for it only Bandai-Namco is cross-domain.
 
 Bone-length augmentation (not in the paper): a second CMU-only prior is trained with every bone
@@ -134,7 +134,7 @@ def run(quick: bool = False, *, martinez_epochs: int = 12, martinez_views: int =
                       flush=True)
     payload = {
         "experiment": "Table 1 analogue: cross-domain, S = 1, J = 17 and 14, GT 2D",
-        "protocol": f"DESIGN.md §5 GT-2D views (seed 0), {frames} evenly spaced frames per test set; "
+        "protocol": f"make_views GT-2D views (seed 0), {frames} evenly spaced frames per test set; "
                     "the default lift preset; J=14 drops pelvis, spine, neck "
                     "after 17-joint alignment",
         "cmu_prior_available": CMU_PRIOR.is_dir(), "lift_settings": lift_settings(),

@@ -3,7 +3,7 @@
 The paper (Table 2) lifts Stacked-Hourglass detections on Human3.6M with a prior trained on
 Human3.6M: MPJPE / PA-MPJPE 65.7 / 49.0 (S = 1), 57.3 / 45.1 (S = 10), 51.4 / 42.1 (S = 50), the
 S > 1 numbers being the oracle minimum over hypotheses. Here: CMU test (in-domain for the bundled
-prior, which was trained on CMU train), GT 2D plus 5 px Gaussian noise (DESIGN.md §5), the same
+prior, which was trained on CMU train), GT 2D plus 5 px Gaussian noise (make_views), the same
 frames and cameras for every S; for S > 1 both the oracle minimum and the non-oracle
 ``best_hypothesis``.
 
@@ -70,7 +70,7 @@ def run(quick: bool = False, *, prior: str = "default") -> dict[str, Any]:
               f"mean {r['mpjpe_mean']:6.1f}", flush=True)
     payload = {
         "experiment": "Table 2 analogue: in-domain (CMU test), 5 px Gaussian noise on the 2D, S = 1, 10, 50",
-        "protocol": f"DESIGN.md §5 views (seed 0) with 5 px noise; S = 1 on {n1} evenly spaced frames "
+        "protocol": f"make_views views (seed 0) with 5 px noise; S = 1 on {n1} evenly spaced frames "
                     f"('all') and on one in {step} of them ('multi', {subset.sizes['frame']} frames), "
                     "S = 10 and 50 on the 'multi' frames; the default lift preset; "
                     "*_min = oracle minimum over hypotheses, *_best = non-oracle best_hypothesis, "

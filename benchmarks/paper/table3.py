@@ -78,7 +78,7 @@ def run(quick: bool = False, *, prior: str = "default") -> dict[str, Any]:
     payload = {
         "experiment": "Table 3 analogue: PCK@150mm / AUC / MPJPE, in-domain (CMU test) and "
                       "cross-domain (Bandai-Namco 1), S = 1 and 50, GT 2D",
-        "protocol": f"DESIGN.md §5 GT-2D views (seed 0); S = 1 on {n1} evenly spaced frames ('all') "
+        "protocol": f"make_views GT-2D views (seed 0); S = 1 on {n1} evenly spaced frames ('all') "
                     f"and on one in {step} of them ('multi'); S = 50 on the 'multi' frames; default "
                     "settings; *_min: oracle (for PCK/AUC at the hypothesis of minimum MPJPE), "
                     "*_best: non-oracle best_hypothesis",

@@ -4,7 +4,7 @@ The paper (Table 4) ablates on Human3.6M in-domain and 3DHP cross-domain with a 
 Human3.6M. Here: in-domain = CMU test split, cross-domain = Bandai-Namco 1, both with priors trained
 on the CMU train split only (``runs/exp-cmu-sm`` without and ``runs/exp-cmu-sm-ra`` with rotation
 augmentation; trained by ``scripts/paper_priors_queue.sh`` with one budget). "GT" is exact 2D; its
-absence is 5 px Gaussian noise standing in for a detector (DESIGN.md §5). S = 1 reports MPJPE /
+absence is 5 px Gaussian noise standing in for a detector (make_views). S = 1 reports MPJPE /
 PA-MPJPE of the single hypothesis, S = 50 the oracle minimum over hypotheses.
 
 * RO off: ``initial="none"`` (the k-means pose facing the camera, depth solved, no yaw search);
@@ -158,7 +158,7 @@ def run(quick: bool = False) -> dict[str, Any]:
                   for row in rows if row["RO"]]
     payload = {
         "experiment": "Table 4 ablation: RO, WU, RA, exact vs 5 px noisy 2D",
-        "protocol": "DESIGN.md §5 virtual H36M cameras (seed 0); S=1 mean, S=50 oracle min; mm",
+        "protocol": "make_views virtual H36M cameras (seed 0); S=1 mean, S=50 oracle min; mm",
         "frames": QUICK_FRAMES if quick else FRAMES,
         "settings": (f"default preset, initial_joints={INITIAL_JOINTS!r}; RO off = initial='none', "
                      f"WU on = warmup={WARMUP}, off = warmup=0"),

@@ -4,7 +4,7 @@ The paper (Table 5) swaps the diffusion backbone inside the same ZeDO loop and e
 with priors trained on Human3.6M. Here the priors are trained on the CMU train split with one
 budget (``scripts/paper_priors_queue.sh``): P1 a sub-VP score-matching network, P3 the same network
 trained as a discrete DDPM (1000 linear betas). Tested cross-domain on Bandai-Namco 1 and DeepMimic
-with exact 2D (DESIGN.md §5), S = 1, 200 evenly spaced frames each.
+with exact 2D (make_views), S = 1, 200 evenly spaced frames each.
 
 The loop's denoising step is the only thing that changes (initial fit, warm-up, translation solve
 and ray projection are the default preset's):
@@ -131,7 +131,7 @@ def run(quick: bool = False) -> dict[str, Any]:
             print(row, flush=True)
     payload = {
         "experiment": "Table 5: diffusion backbones (score matching / DDIM / DDPM), cross-domain, S=1",
-        "protocol": "DESIGN.md §5 virtual H36M cameras (seed 0), exact 2D, S=1; mm",
+        "protocol": "make_views virtual H36M cameras (seed 0), exact 2D, S=1; mm",
         "settings": ("default preset, initial_joints='all'; DDIM/DDPM rules jump "
                      f"dt per iteration (floor {T_FLOOR}), dt "
                      f"tuned from {list(DT_GRID)} on {TUNE_FRAMES} CMU test frames (exact 2D, "

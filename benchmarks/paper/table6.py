@@ -5,7 +5,7 @@ The paper (Table 6) tests on Human3.6M with priors trained on Human3.6M or on Hu
 minimum. Here: CMU train stands in for Human3.6M, Bandai-Namco 1 for 3DHP, so the priors are
 P1 (CMU train), P4 (Bandai-Namco 1) and P5 (CMU train + Bandai-Namco 1), all trained with one
 budget by ``scripts/paper_priors_queue.sh``. Tests: CMU test split with P1 and P5; Bandai-Namco 1
-with P1, P4 and P5. Exact 2D (DESIGN.md §5), S = 50 (oracle minimum) and S = 1.
+with P1, P4 and P5. Exact 2D (make_views), S = 50 (oracle minimum) and S = 1.
 
 An extra row, not in the paper, asks whether data can be replaced by augmentation: P6 is P1's
 recipe with bone-length augmentation (``bone_length_std=0.15``), tested on both sets.
@@ -65,7 +65,7 @@ def run(quick: bool = False, partial: bool = False) -> dict[str, Any]:
                    if not any((r["test"], r["prior"]) == (t, k) for r in rows)]
         payload = {
             "experiment": "Table 6: prior trained on one dataset vs mixed (CMU + Bandai-Namco 1)",
-            "protocol": "DESIGN.md §5 virtual H36M cameras (seed 0), exact 2D; S=50 oracle min, S=1; mm",
+            "protocol": "make_views virtual H36M cameras (seed 0), exact 2D; S=50 oracle min, S=1; mm",
             "settings": "default preset, initial_joints='all'",
             "lift_settings": lift_settings(initial_joints="all"),
             "partial": bool(missing), "missing": missing,

@@ -68,7 +68,7 @@ def run(quick: bool = False, *, prior: str = "default") -> dict[str, Any]:
     payload = {
         "experiment": "Table 7 analogue: initial pose from a random training sample, a generated "
                       "pose, or the k-means centre (S = 1, GT 2D, in-domain CMU test)",
-        "protocol": f"DESIGN.md §5 GT-2D views (seed 0), {n} evenly spaced CMU test frames; default "
+        "protocol": f"make_views GT-2D views (seed 0), {n} evenly spaced CMU test frames; default "
                     f"settings with initial_method overridden; random/generated averaged over seeds "
                     f"{list(seeds)} (sd = standard deviation over seeds)",
         "prior": prior_info(prior), "lift_settings": lift_settings(), "paper": PAPER, "rows": rows,

@@ -5,10 +5,15 @@ HTML you pass), loads it in headless Chromium and checks that
 
 1. the plot and a WebGL canvas exist, with the expected traces and animation frames;
 2. the 3D scene is not blank (pixels of the screenshot, decoded by the browser itself);
-3. animating to another frame changes ``gd.data[0].x``, the legend names and the scene pixels
+3. it opens on the person: the 2D panel is zoomed to the keypoints (not the whole image) and
+   the 3D box has equal metres on every axis;
+4. animating to another frame changes ``gd.data[0].x``, the legend names and the scene pixels
    (the second half of the clip has NaN joints: they must show as gaps, not break the plot);
-4. choosing "best" in the hypothesis dropdown (a real click) shows only the best traces;
-5. the page logs no JavaScript errors.
+5. a frame without a pose (the last quarter of the synthetic clip) draws and says
+   "no pose (not enough visible joints)" in the title;
+6. the "camera layout" and "whole image" buttons (real clicks) show the camera and the image;
+7. choosing "best" in the hypothesis dropdown (a real click) shows only the best traces;
+8. the page logs no JavaScript errors.
 
 Screenshots go to ``--out``; look at them. Exit status 0 when every check passes.
 
@@ -55,10 +60,10 @@ PIXEL_STATS_JS = """async (b64) => {
 
 def make_html(path: Path, n_frame: int, n_hyp: int) -> tuple[int, int]:
     """Write a viewer for a synthetic clip; return (number of traces, number of frames)."""
-    sys.path.insert(0, str(HERE.parent))
+    sys.path.insert(0, str(HERE.parents[1]))
     import numpy as np
-    from test_viz import lifted
 
+    from tests.viz.conftest import lifted, without_pose
     from zedo_xr import viz
 
     ds = lifted(n_frame=n_frame, n_hyp=n_hyp)
@@ -66,6 +71,7 @@ def make_html(path: Path, n_frame: int, n_hyp: int) -> tuple[int, int]:
     half = slice(n_frame // 2, None)
     ds["pose3d"].loc[{"frame": ds.frame[half], "hypothesis": 0, "joint": "left_elbow"}] = np.nan
     ds["keypoints"].loc[{"frame": ds.frame[half], "joint": "right_knee"}] = np.nan
+    ds = without_pose(ds, slice(n_frame - n_frame // 4, None))  # the lift found no pose here
     fig = viz.plot(ds, title="browser check")
     viz.write_html(fig, path)
     return len(fig.data), len(fig.frames)
@@ -123,6 +129,20 @@ def main(argv: list[str] | None = None) -> int:
             check((info["traces"], info["frames"]) == expected, f"traces/frames == {expected}")
             check(info["slider"] == expected[1], "one slider step per frame")
 
+        opening = page.evaluate(
+            f"() => {{ const L = {gd}.layout; return {{u: L.xaxis && L.xaxis.range,"
+            " image: L.shapes && L.shapes.length ? L.shapes[0].x1 : null,"
+            " ranges: ['xaxis', 'yaxis', 'zaxis'].map(a => L.scene[a].range),"
+            " aspect: L.scene.aspectratio}; }"
+        )
+        widths = [abs(r[1] - r[0]) for r in opening["ranges"]]
+        ratios = [opening["aspect"][a] / w for a, w in zip("xyz", widths, strict=True)]
+        check(max(ratios) / min(ratios) < 1.001, f"3D axes have equal metres: {widths}")
+        check(max(widths) < 3.0, f"3D box fits the person, not the camera: {widths} m")
+        if opening["u"] is not None and opening["image"]:
+            zoom = abs(opening["u"][1] - opening["u"][0])
+            check(zoom < 0.6 * opening["image"], f"2D panel zoomed to the person: {zoom:.0f} px "
+                  f"of a {opening['image']:.0f} px image")
         scene = page.locator("#scene")
         first = out / "viewer_frame0.png"
         page.screenshot(path=str(first))
@@ -161,6 +181,40 @@ def main(argv: list[str] | None = None) -> int:
         page.screenshot(path=str(out / f"viewer_frame{target}.png"))
         shot1 = scene.screenshot(path=str(out / f"scene_frame{target}.png"))
         check(shot1 != shot0, "the scene is redrawn for the new frame")
+
+        if expected is not None:
+            # The last frame has no pose: it must draw, empty, and say why in the title.
+            page.evaluate(
+                f"""async () => {{ const gd = {gd}; const f = gd._transitionData._frames;
+                  await Plotly.animate(gd, [f[f.length - 1].name], {{frame: {{duration: 0,
+                                       redraw: true}}, transition: {{duration: 0}},
+                                       mode: 'immediate'}}); }}"""
+            )
+            page.wait_for_timeout(800)
+            last = page.evaluate(f"() => {gd}.layout.title.text")
+            check("no pose (not enough visible joints)" in last, f"no-pose frame says so: {last!r}")
+            page.screenshot(path=str(out / "viewer_no_pose.png"))
+
+        # The view buttons, with real clicks: the camera layout and the whole image.
+        page.get_by_text("camera layout").click()
+        page.wait_for_timeout(800)
+        if page.get_by_text("whole image").count():
+            page.get_by_text("whole image").click()
+            page.wait_for_timeout(800)
+        views = page.evaluate(
+            f"() => {{ const L = {gd}.layout; return {{depth: L.scene.yaxis.range,"
+            " u: L.xaxis && L.xaxis.range, image: L.shapes && L.shapes.length ?"
+            " L.shapes[0].x1 : null}; }"
+        )
+        check(min(views["depth"]) <= 0.0, f"camera layout shows the camera (z range {views['depth']})")
+        if views["u"] is not None and views["image"]:
+            check(min(views["u"]) <= 0 and max(views["u"]) >= views["image"],
+                  f"'whole image' shows the image: u range {views['u']}")
+        page.screenshot(path=str(out / "viewer_camera_layout.png"))
+        page.get_by_text("3D: person").click()
+        if page.get_by_text("2D: person").count():
+            page.get_by_text("2D: person").click()
+        page.wait_for_timeout(500)
 
         # Choose "best" in the dropdown with real clicks.
         page.locator(".updatemenu-header-group").first.click()

@@ -7,7 +7,8 @@ import xarray as xr
 import zedo_xr
 from tests.estimator.conftest import K_H36M, GaussianPrior, make_scene
 from zedo_xr.estimator.driver import lift, resolve_settings
-from zedo_xr.schema import SchemaError, keypoints_dataset
+from zedo_xr.io.keypoints import keypoints_dataset
+from zedo_xr.schema import SchemaError
 
 # Frame-wise lifting (the fixture has an fps but its frames are unrelated poses, not a sequence).
 FAST = dict(iterations=40, progress=False, temporal=False)

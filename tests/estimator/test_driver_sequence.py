@@ -9,7 +9,8 @@ from tests.estimator.conftest import K_H36M, GaussianPrior
 from tests.estimator.test_sequence import track_scene
 from zedo_xr.estimator.driver import lift
 from zedo_xr.estimator.sequence import SequenceSettings
-from zedo_xr.schema import SchemaError, keypoints_dataset
+from zedo_xr.io.keypoints import keypoints_dataset
+from zedo_xr.schema import SchemaError
 
 FAST = dict(iterations=40, progress=False)
 

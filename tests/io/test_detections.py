@@ -132,3 +132,80 @@ def test_openpose(tmp_path, rng):
     bad.write_text(json.dumps({"people": [{"pose_keypoints_2d": [0.0] * 54}]}))
     with pytest.raises(SchemaError, match="BODY-25"):
         load_openpose(bad)
+
+
+# ------------------------------------------------------------------ AlphaPose / Halpe / WholeBody
+HALPE = get_skeleton("halpe26").joints
+
+
+def alphapose_results(rng, n_frames=12, tracks=(1, 4), n_joints=26, overshoot=True):
+    """An AlphaPose results list as its writer makes it: image ids are file names, ``idx`` the
+    PoseFlow track id (sometimes a one-element list), person ``score`` above 1, ``box`` x,y,w,h."""
+    results = []
+    for f in range(n_frames):
+        for t in tracks:
+            if t == 4 and f == 5:
+                continue  # person 4 not detected in frame 5
+            xy = rng.uniform(200, 800, (n_joints, 2))
+            s = rng.uniform(0.05, 0.98, n_joints)
+            if overshoot and f == 3 and t == 1:
+                s[HALPE.index("nose")] = 1.04  # heatmap overshoot, as AlphaPose writes
+            results.append({"image_id": f"{f}.jpg", "category_id": 1,
+                            "keypoints": np.column_stack([xy, s]).ravel().round(3).tolist(),
+                            "score": float(rng.uniform(1.5, 3.2)), "box": [150.0, 120.0, 300.0, 600.0],
+                            "idx": [float(t)] if f % 2 else t})
+    return results
+
+
+def test_alphapose_halpe26_with_tracks(tmp_path, rng):
+    results = alphapose_results(rng)
+    path = tmp_path / "alphapose-results.json"
+    path.write_text(json.dumps(results))
+    with pytest.warns(UserWarning, match=r"keypoint scores: clipped 1 detector scores above 1 \(largest 1.04\)"):
+        ds = load_coco_keypoints(path)
+    assert ds.attrs["skeleton_source"] == "halpe26"
+    assert ds.sizes == {"frame": 12, "individual": 2, "joint": 17, "uv": 2}
+    assert list(ds["individual"].values) == [1, 4]
+    # "10.jpg" comes after "9.jpg" (numeric order, not string order)
+    assert list(ds["image_id"].values) == [f"{f}.jpg" for f in range(12)]
+    # person 4 keeps its slot; its missing frame is empty
+    assert (ds["confidence"].sel(individual=4).isel(frame=5) == 0).all()
+    src = next(r for r in results if r["image_id"] == "10.jpg" and r["idx"] == 4)
+    kp = np.asarray(src["keypoints"]).reshape(26, 3)
+    got = ds.sel(individual=4).isel(frame=10)
+    np.testing.assert_allclose(got["keypoints"].sel(joint="head").values, kp[HALPE.index("head"), :2])
+    np.testing.assert_allclose(got["keypoints"].sel(joint="pelvis").values, kp[HALPE.index("hip"), :2])
+    np.testing.assert_allclose(got["confidence"].sel(joint="thorax"), kp[HALPE.index("neck"), 2])
+    assert float(ds["confidence"].max()) <= 1.0
+    assert float(ds["score"].sel(individual=4).isel(frame=10)) == pytest.approx(src["score"])
+    validate_keypoints(ds["keypoints"])
+    validate_confidence(ds["confidence"])
+
+
+@pytest.mark.parametrize(("n_joints", "skeleton"), [(17, "coco17"), (133, "coco_wholebody133"), (136, "halpe136")])
+def test_other_coco_format_sizes(tmp_path, rng, n_joints, skeleton):
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps(alphapose_results(rng, 3, (0,), n_joints, overshoot=False)))
+    ds = load_coco_keypoints(path)
+    assert ds.attrs["skeleton_source"] == skeleton and ds.sizes["joint"] == 17
+    assert int(ds["individual"]) == 0
+    head_present = float(ds["confidence"].sel(joint="head").max()) > 0
+    assert head_present == skeleton.startswith("halpe")
+
+
+def test_absurd_scores_and_mixed_sizes_are_refused(tmp_path, rng):
+    results = alphapose_results(rng, 2, (0,), overshoot=False)
+    kp = np.asarray(results[0]["keypoints"]).reshape(26, 3)
+    kp[0, 2] = 87.0  # a 0-100 scale is not a detector overshoot
+    results[0]["keypoints"] = kp.ravel().tolist()
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps(results))
+    with pytest.raises(SchemaError, match=r"keypoint scores: expected scores in \[0, 1\] .*got range \[.*, 87\]"):
+        load_coco_keypoints(path)
+    results[0]["keypoints"] = results[0]["keypoints"][:51]
+    path.write_text(json.dumps(results))
+    with pytest.raises(SchemaError, match=r"keypoints: expected 51 \(coco17\), 78 \(halpe26\).*got \[51, 78\]"):
+        load_coco_keypoints(path)
+    path.write_text("{not json")
+    with pytest.raises(SchemaError, match="invalid JSON"):
+        load_coco_keypoints(path)

@@ -1,6 +1,9 @@
 """movement interop: dim renames (old plural / new singular), seconds vs frames, hypotheses.
 
-Datasets are built by hand so these tests run without movement installed.
+Most datasets are built by hand so these tests run without movement; the tests at the end
+build real movement objects (``movement.io.load_poses.from_numpy``) and skip without movement.
+None of them needs torch except the one that lifts, so ``nox -s movement_latest`` runs this file
+on the newest movement (singular dims) without torch.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
+import zedo_xr
 from zedo_xr.io import from_movement, to_movement
 from zedo_xr.schema import SchemaError, labels
 from zedo_xr.skeleton import H36M_JOINTS
@@ -76,8 +80,10 @@ def test_from_movement_with_skeleton():
     ]  # fmt: skip
     src = movement_ds(names=coco)
     with pytest.raises(SchemaError, match="skeleton"):
-        from_movement(src)
+        from_movement(movement_ds(names=[f"keypoint_{i}" for i in range(17)]))
+    xr.testing.assert_identical(from_movement(src), from_movement(src, skeleton="coco17"))
     ds = from_movement(src, skeleton="coco17")
+    assert ds.attrs["skeleton_source"] == "coco17"
     assert list(ds["joint"].values) == list(H36M_JOINTS)
     pelvis = src["position"].sel(keypoint=["left_hip", "right_hip"]).mean("keypoint")
     np.testing.assert_allclose(ds["keypoints"].sel(joint="pelvis").values, pelvis.values[..., 0])
@@ -133,9 +139,86 @@ def test_to_movement_int_none_plural_frames():
         to_movement(out, hypothesis="mean")
 
 
-def test_with_movement_installed():
-    movement = pytest.importorskip("movement")
-    from movement.validators.datasets import ValidPosesInputs  # noqa: F401
+def test_lifted_dataset_with_time_coord_converts():
+    # from_movement keeps 'time' along 'frame'; to_movement used to fail renaming frame -> time.
+    out = lifted().assign_coords(time=("frame", np.arange(5) / 50.0), individual="id_7")
+    mv = to_movement(out, dim_style="singular")
+    np.testing.assert_allclose(mv["time"].values, np.arange(5) / 50.0)
+    assert list(mv["individual"].values) == ["id_7"]
 
-    mv = to_movement(lifted())
-    assert movement is not None and "position" in mv
+
+# ------------------------------------------------------------------ real movement objects
+def _real_movement(names, n_space=2, fps=30.0, n_ind=1, seed=0):
+    load_poses = pytest.importorskip("movement.io.load_poses")
+    rng = np.random.default_rng(seed)
+    pos = rng.uniform(300, 700, (8, n_space, len(names), n_ind))
+    conf = rng.uniform(0.6, 1.0, (8, len(names), n_ind))
+    return load_poses.from_numpy(pos, conf, individual_names=[f"id_{i}" for i in range(n_ind)],
+                                 keypoint_names=list(names), fps=fps, source_software="test")
+
+
+def _dims():
+    from importlib.metadata import version
+
+    major, minor = (int(x) for x in version("movement").split(".")[:2])
+    return ("keypoint", "individual") if (major, minor) >= (0, 17) else ("keypoints", "individuals")
+
+
+def test_real_movement_dataset_in():
+    from zedo_xr.skeleton import COCO17_JOINTS
+
+    src = _real_movement(COCO17_JOINTS, n_ind=2)
+    kp_dim, ind_dim = _dims()
+    assert src["position"].dims == ("time", "space", kp_dim, ind_dim)
+    ds = from_movement(src)
+    assert ds["keypoints"].dims == ("frame", "individual", "joint", "uv")
+    assert list(ds["frame"].values) == list(range(8))
+    wrist = src["position"].sel({kp_dim: "left_wrist", ind_dim: "id_1"}).values
+    np.testing.assert_allclose(ds["keypoints"].sel(joint="left_wrist", individual="id_1").values, wrist)
+    assert (ds["confidence"].sel(joint="head") == 0).all()
+
+
+def test_real_movement_3d_out_equals_movements_own_dataset():
+    """to_movement gives what movement itself builds from the same arrays, and kinematics run on it."""
+    load_poses = pytest.importorskip("movement.io.load_poses")
+    from movement.kinematics import compute_velocity
+
+    out = lifted(fps=30.0)
+    mv = to_movement(out)
+    best = out["pose3d"].isel(hypothesis=out["best_hypothesis"]).values     # (frame, joint, coord)
+    ref = load_poses.from_numpy(best.transpose(0, 2, 1)[..., None], out["confidence"].values[..., None],
+                                individual_names=["id_0"], keypoint_names=list(H36M_JOINTS), fps=30.0)
+    assert mv["position"].dims == ref["position"].dims
+    for name in ("position", "confidence"):
+        np.testing.assert_allclose(mv[name].values, ref[name].values)
+    for dim in ref["position"].dims:
+        assert [str(v) for v in mv[dim].values] == [str(v) for v in ref[dim].values] or dim == "time"
+    np.testing.assert_allclose(mv["time"].values, ref["time"].values)
+    assert list(mv["space"].values) == ["x", "y", "z"]
+    velocity = compute_velocity(mv["position"])
+    np.testing.assert_allclose(velocity.isel(time=2).values,
+                               (mv["position"].isel(time=3) - mv["position"].isel(time=1)).values * 15.0,
+                               rtol=1e-6)
+
+
+def test_real_movement_round_trip_through_lift():
+    """movement 2D -> lift (directly) -> .zedo.to_movement() -> movement 3D, as in the quickstart."""
+    pytest.importorskip("torch")
+    from zedo_xr.datasets import make_views
+    from zedo_xr.demo import load_demo_clip
+
+    load_poses = pytest.importorskip("movement.io.load_poses")
+    views = make_views(load_demo_clip().isel(frame=slice(0, 4)), seed=0, camera="fixed")
+    src = load_poses.from_numpy(views["keypoints"].values.transpose(0, 2, 1)[..., None],
+                                np.ones((4, 17, 1)), individual_names=["jumper"],
+                                keypoint_names=[str(j) for j in views["joint"].values], fps=30.0)
+    out = zedo_xr.lift(src, K=views["K"].values[0], hypotheses=5, iterations=5, progress=False)
+    assert out["pose3d"].dims == ("frame", "hypothesis", "joint", "coord")
+    mv = out.zedo.to_movement()
+    kp_dim, ind_dim = _dims()
+    assert mv["position"].dims == ("time", "space", kp_dim, ind_dim)
+    assert list(mv[ind_dim].values) == ["jumper"]
+    np.testing.assert_allclose(mv["time"].values, src["time"].values)
+    assert np.isfinite(mv["position"].values).all()
+    # The lifted pelvis is in front of the camera, a few metres away (metres, camera frame).
+    assert (mv["position"].sel(space="z", **{kp_dim: "pelvis"}).values > 1.0).all()

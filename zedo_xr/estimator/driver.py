@@ -24,6 +24,7 @@ import xarray as xr
 
 from zedo_xr import schema
 from zedo_xr.estimator.settings import LiftSettings, resolve_settings
+from zedo_xr.io.movement_interop import from_movement, is_movement_dataset
 from zedo_xr.schema import (
     BEST_HYPOTHESIS,
     COL,
@@ -245,7 +246,7 @@ def _attach(ds: xr.Dataset, res: xr.Dataset) -> xr.Dataset:
 def _provenance(run: Mapping[str, Any], *, preset: str, seconds: float | None) -> dict[str, Any]:
     import json
 
-    from zedo_xr import __version__
+    from zedo_xr._version import __version__
     from zedo_xr.estimator.pipeline import load_model, torch_dtype
 
     model = load_model(run["prior"], run["device"], torch_dtype(run["dtype"]))
@@ -378,7 +379,10 @@ def lift(
         absent joints are treated as missing), optional ``confidence (frame, joint)`` (0 or NaN
         keypoints mean missing) and optional ``K``. Extra dims (``individual``, ``camera``...)
         are lifted independently. ``uv`` labels, when present, must be ``u`` and ``v`` (any
-        order). Pixel values and focal lengths must lie within a million pixels.
+        order). Pixel values and focal lengths must lie within a million pixels. A 2D movement
+        poses dataset (``position (time, space, keypoint, individual)``, singular or plural dim
+        names, keypoints of any known skeleton) is converted first with
+        :func:`zedo_xr.io.from_movement`.
     K : array-like or DataArray, optional
         3x3 intrinsics in pixels, ``(frame, 3, 3)``, or a DataArray ``(..., row, col)`` whose
         other dims are dims of the keypoints; defaults to ``ds["K"]``.
@@ -449,6 +453,8 @@ def lift(
 
     _validate_parameters(hypotheses=hypotheses, seed=seed, batch_size=batch_size, dtype=dtype,
                          progress=progress, iterations=iterations)
+    if is_movement_dataset(ds):  # movement's (time, space, keypoint, individual) layout
+        ds = from_movement(ds)
     if iterations is not None:
         overrides["iterations"] = iterations
     preset = settings if isinstance(settings, str) else "custom"

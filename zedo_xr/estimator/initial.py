@@ -21,7 +21,14 @@ import math
 
 import torch
 
-from zedo_xr.camera import normalized_coordinates, project, rays, rotation_y, solve_translation
+from zedo_xr.camera import (
+    normalized_coordinates,
+    project,
+    rays,
+    rotation_x,
+    rotation_y,
+    solve_translation,
+)
 from zedo_xr.skeleton import H36M_JOINTS
 
 Tensor = torch.Tensor
@@ -43,15 +50,6 @@ def driver_mask(name: str, device: torch.device | None = None, dtype=torch.float
         raise ValueError(f"initial_joints: expected one of {sorted(DRIVER_JOINTS)}, got {name!r}")
     chosen = set(DRIVER_JOINTS[name])
     return torch.tensor([1.0 if j in chosen else 0.0 for j in H36M_JOINTS], device=device, dtype=dtype)
-
-
-def rotation_x(angle: Tensor) -> Tensor:
-    """Rotations about the camera x axis (pitch), shape (*, 3, 3)."""
-    c, s = torch.cos(angle), torch.sin(angle)
-    o, z = torch.ones_like(c), torch.zeros_like(c)
-    return torch.stack(
-        [torch.stack([o, z, z], -1), torch.stack([z, c, -s], -1), torch.stack([z, s, c], -1)], -2
-    )
 
 
 def _pelvis_fallback(uv: Tensor, visible: Tensor, K: Tensor, depth: float) -> Tensor:

@@ -13,6 +13,8 @@ _LAZY = {
     "load_cmu": "zedo_xr.io.cmu",
     "load_deepmimic": "zedo_xr.io.deepmimic",
     "load_climb": "zedo_xr.io.climb",
+    "load_hdm05": "zedo_xr.io.hdm05",
+    "load_cmu_iclone": "zedo_xr.io.cmu_iclone",
     "read_bvh": "zedo_xr.io.bvh",
     "BVH": "zedo_xr.io.bvh",
     "load_bandai": "zedo_xr.io.bandai",

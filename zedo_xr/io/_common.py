@@ -1,4 +1,4 @@
-"""Shared helpers of the readers: DataArray construction, sequence concatenation, rotations.
+"""Shared helpers of the readers: DataArray construction, sequence concatenation, file lists.
 
 Every 3D reader returns ``(frame, joint, coord)`` in metres, Z-up world, H36M joint names, with
 attrs ``fps``, ``source`` and ``licence``. Several sequences are concatenated along ``frame``;
@@ -15,8 +15,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from zedo_xr.schema import COORD, COORDS_3D, FRAME, JOINT, SchemaError, joint_coord, labels
-from zedo_xr.skeleton import H36M_JOINTS
+from zedo_xr.schema import FRAME, SchemaError, labels, pose_dataarray
 
 SEQUENCE = "sequence"
 FRAME_IN_SEQUENCE = "frame_in_sequence"
@@ -43,31 +42,21 @@ def pose_array(
     attrs: dict[str, Any] | None = None,
     name: str = "position",
 ) -> xr.DataArray:
-    """Wrap ``(frame, 17, 3)`` metres as the readers' DataArray."""
-    arr = np.asarray(positions)
-    if arr.ndim != 3 or arr.shape[1:] != (len(H36M_JOINTS), 3):
-        raise SchemaError(
-            f"{name}: expected shape (frame, {len(H36M_JOINTS)}, 3), got shape {arr.shape}"
-        )
-    n = arr.shape[0]
-    coords: dict[str, Any] = {
-        FRAME: np.arange(n),
-        JOINT: joint_coord(),
-        COORD: labels(COORDS_3D),
-    }
+    """Wrap ``(frame, 17, 3)`` metres as the readers' DataArray.
+
+    :func:`zedo_xr.schema.pose_dataarray` builds the array; this adds the readers' provenance
+    (``source``, ``licence``, ``up_axis``) and where each frame came from.
+    """
+    provenance = {"up_axis": "z", "source": source, "licence": licence, **(attrs or {})}
+    da = pose_dataarray(positions, fps=fps, name=name, attrs=provenance)
+    coords: dict[str, Any] = {}
     if sequence is not None:
         coords[SEQUENCE] = (FRAME, labels(sequence))
     if frame_in_sequence is not None:
         coords[FRAME_IN_SEQUENCE] = (FRAME, np.asarray(frame_in_sequence, dtype=np.int64))
     if time is not None:
         coords[TIME] = (FRAME, np.asarray(time, dtype=np.float64), {"units": "s"})
-    all_attrs: dict[str, Any] = {"units": "m", "up_axis": "z"}
-    if fps is not None:
-        all_attrs["fps"] = float(fps)
-    all_attrs["source"] = source
-    all_attrs["licence"] = licence
-    all_attrs.update(attrs or {})
-    return xr.DataArray(arr, dims=(FRAME, JOINT, COORD), coords=coords, name=name, attrs=all_attrs)
+    return da.assign_coords(coords)
 
 
 def concat_sequences(
@@ -96,36 +85,6 @@ def list_files(path_or_dir: str | Path, pattern: str) -> list[Path]:
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such file or directory")
     return [path]
-
-
-def quat_to_matrix(q: np.ndarray) -> np.ndarray:
-    """``(..., 4)`` quaternions **w, x, y, z** (normalised here) to ``(..., 3, 3)`` matrices."""
-    q = np.asarray(q, dtype=np.float64)
-    q = q / np.linalg.norm(q, axis=-1, keepdims=True)
-    w, x, y, z = np.moveaxis(q, -1, 0)
-    return np.stack(
-        [
-            np.stack([1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y)], -1),
-            np.stack([2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x)], -1),
-            np.stack([2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)], -1),
-        ],
-        -2,
-    )
-
-
-def axis_rotation(axis: str, angle: np.ndarray) -> np.ndarray:
-    """``(..., 3, 3)`` rotation matrices about ``x``, ``y`` or ``z`` by ``angle`` radians."""
-    c, s = np.cos(angle), np.sin(angle)
-    one, zero = np.ones_like(c), np.zeros_like(c)
-    if axis == "x":
-        rows = [[one, zero, zero], [zero, c, -s], [zero, s, c]]
-    elif axis == "y":
-        rows = [[c, zero, s], [zero, one, zero], [-s, zero, c]]
-    elif axis == "z":
-        rows = [[c, -s, zero], [s, c, zero], [zero, zero, one]]
-    else:
-        raise ValueError(f"axis: expected 'x', 'y' or 'z', got {axis!r}")
-    return np.stack([np.stack(r, -1) for r in rows], -2)
 
 
 def extend(a: np.ndarray, b: np.ndarray, length: float) -> np.ndarray:

@@ -1,7 +1,7 @@
 """Reader for the Bandai-Namco research motion dataset (BVH, cm, Y-up) as H36M poses.
 
-The data are CC BY-NC 4.0 (non-commercial): read them from ``../shared`` only; nothing derived
-from them may be committed or shipped.
+The data are CC BY-NC 4.0 (non-commercial): read them from the development data folder only
+(CONTRIBUTING.md); nothing derived from them may be committed or shipped.
 """
 
 from __future__ import annotations

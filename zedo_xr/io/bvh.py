@@ -11,12 +11,12 @@ Forward kinematics: local rotation ``R = R_a1 . R_a2 . R_a3`` in the listed orde
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
-from zedo_xr.io._common import axis_rotation
+from zedo_xr.camera import axis_rotation, on_numpy
 
 _POSITION = {"Xposition": 0, "Yposition": 1, "Zposition": 2}
 _ROTATION = {"Xrotation": "x", "Yrotation": "y", "Zrotation": "z"}
@@ -112,7 +112,8 @@ class BVH:
                 if channel in _POSITION:
                     t_local[:, _POSITION[channel]] = values[:, k]
                 else:
-                    R_local = R_local @ axis_rotation(_ROTATION[channel], np.radians(values[:, k]))
+                    angle = np.radians(values[:, k])
+                    R_local = R_local @ on_numpy(axis_rotation, _ROTATION[channel], angle)
             if joint.parent < 0:
                 positions[:, i] = t_local
                 rotations[:, i] = R_local
@@ -139,72 +140,98 @@ class BVHError(ValueError):
     """A malformed BVH file."""
 
 
-def _parse_hierarchy(tokens: list[str], path: str) -> tuple[list[BVHJoint], int]:
-    joints: list[BVHJoint] = []
-    stack: list[int] = []  # indices of open joints; -2 marks an open End Site
-    pending: dict | None = None
-    n_channels = 0
-    i = 0
-    if not tokens or tokens[0] != "HIERARCHY":
-        raise BVHError(f"{path}: expected 'HIERARCHY' at the start")
-    i = 1
+_END_SITE = -2  # marks an open End Site on the stack of open joints
+
+
+@dataclass
+class _HierarchyParser:
+    """The HIERARCHY section, one small handler per keyword (a recursive-descent reading)."""
+
+    tokens: list[str]
+    path: str
+    joints: list[BVHJoint] = field(default_factory=list)
+    stack: list[int] = field(default_factory=list)  # indices of open joints, or _END_SITE
+    pending: dict | None = None  # the ROOT/JOINT/End Site announced, waiting for its '{'
+    n_channels: int = 0
     end_offset: np.ndarray | None = None
-    while i < len(tokens):
-        tok = tokens[i]
-        if tok in ("ROOT", "JOINT"):
-            if tok == "JOINT" and not stack:
-                raise BVHError(f"{path}: JOINT {tokens[i + 1]} outside any ROOT")
-            pending = {"name": tokens[i + 1], "parent": stack[-1] if stack else -1}
-            i += 2
-        elif tok == "End":
-            if tokens[i + 1] != "Site":
-                raise BVHError(f"{path}: expected 'End Site', got 'End {tokens[i + 1]}'")
-            pending = {"end_site": True}
-            i += 2
-        elif tok == "{":
-            if pending is None:
-                raise BVHError(f"{path}: '{{' without a joint")
-            if pending.get("end_site"):
-                stack.append(-2)
-            else:
-                stack.append(len(joints))
-                joints.append(
-                    BVHJoint(pending["name"], pending["parent"], np.zeros(3), (), n_channels)
-                )
-            pending = None
-            i += 1
-        elif tok == "OFFSET":
-            offset = np.array(tokens[i + 1 : i + 4], dtype=float)
-            if stack[-1] == -2:
-                end_offset = offset
-            else:
-                j = joints[stack[-1]]
-                joints[stack[-1]] = BVHJoint(j.name, j.parent, offset, j.channels, j.channel_start)
-            i += 4
-        elif tok == "CHANNELS":
-            count = int(tokens[i + 1])
-            channels = tuple(tokens[i + 2 : i + 2 + count])
-            unknown = [c for c in channels if c not in _POSITION and c not in _ROTATION]
-            if unknown:
-                raise BVHError(f"{path}: unknown channels {unknown}")
-            j = joints[stack[-1]]
-            joints[stack[-1]] = BVHJoint(j.name, j.parent, j.offset, channels, n_channels)
-            n_channels += count
-            i += 2 + count
-        elif tok == "}":
-            closed = stack.pop()
-            if closed == -2:
-                owner = stack[-1]
-                j = joints[owner]
-                joints[owner] = BVHJoint(
-                    j.name, j.parent, j.offset, j.channels, j.channel_start, end_offset
-                )
-            i += 1
-            if not stack:
-                return joints, i
+    i: int = 1
+
+    def parse(self) -> tuple[list[BVHJoint], int]:
+        if not self.tokens or self.tokens[0] != "HIERARCHY":
+            raise BVHError(f"{self.path}: expected 'HIERARCHY' at the start")
+        handlers = {
+            "ROOT": self._joint,
+            "JOINT": self._joint,
+            "End": self._end_site,
+            "{": self._open,
+            "OFFSET": self._offset,
+            "CHANNELS": self._channels,
+            "}": self._close,
+        }
+        while self.i < len(self.tokens):
+            tok = self.tokens[self.i]
+            if tok not in handlers:
+                raise BVHError(f"{self.path}: unexpected token {tok!r} in HIERARCHY")
+            handlers[tok]()
+            if tok == "}" and not self.stack:
+                return self.joints, self.i
+        raise BVHError(f"{self.path}: unterminated HIERARCHY")
+
+    def _update(self, index: int, **changes) -> None:
+        self.joints[index] = replace(self.joints[index], **changes)
+
+    def _joint(self) -> None:
+        kind, name = self.tokens[self.i], self.tokens[self.i + 1]
+        if kind == "JOINT" and not self.stack:
+            raise BVHError(f"{self.path}: JOINT {name} outside any ROOT")
+        self.pending = {"name": name, "parent": self.stack[-1] if self.stack else -1}
+        self.i += 2
+
+    def _end_site(self) -> None:
+        if self.tokens[self.i + 1] != "Site":
+            raise BVHError(f"{self.path}: expected 'End Site', got 'End {self.tokens[self.i + 1]}'")
+        self.pending = {"end_site": True}
+        self.i += 2
+
+    def _open(self) -> None:
+        if self.pending is None:
+            raise BVHError(f"{self.path}: '{{' without a joint")
+        if self.pending.get("end_site"):
+            self.stack.append(_END_SITE)
         else:
-            raise BVHError(f"{path}: unexpected token {tok!r} in HIERARCHY")
-    raise BVHError(f"{path}: unterminated HIERARCHY")
+            self.stack.append(len(self.joints))
+            name, parent = self.pending["name"], self.pending["parent"]
+            self.joints.append(BVHJoint(name, parent, np.zeros(3), (), self.n_channels))
+        self.pending = None
+        self.i += 1
+
+    def _offset(self) -> None:
+        offset = np.array(self.tokens[self.i + 1 : self.i + 4], dtype=float)
+        if self.stack[-1] == _END_SITE:
+            self.end_offset = offset
+        else:
+            self._update(self.stack[-1], offset=offset)
+        self.i += 4
+
+    def _channels(self) -> None:
+        count = int(self.tokens[self.i + 1])
+        channels = tuple(self.tokens[self.i + 2 : self.i + 2 + count])
+        unknown = [c for c in channels if c not in _POSITION and c not in _ROTATION]
+        if unknown:
+            raise BVHError(f"{self.path}: unknown channels {unknown}")
+        self._update(self.stack[-1], channels=channels, channel_start=self.n_channels)
+        self.n_channels += count
+        self.i += 2 + count
+
+    def _close(self) -> None:
+        if self.stack.pop() == _END_SITE:
+            self._update(self.stack[-1], end_site=self.end_offset)
+        self.i += 1
+
+
+def _parse_hierarchy(tokens: list[str], path: str) -> tuple[list[BVHJoint], int]:
+    """Joints of a HIERARCHY section (split into tokens) and the index after its last '}'."""
+    return _HierarchyParser(tokens, path).parse()
 
 
 def parse_bvh(text: str, path: str = "<string>") -> BVH:

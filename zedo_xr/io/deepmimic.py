@@ -14,14 +14,8 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from zedo_xr.io._common import (
-    axis_rotation,
-    concat_sequences,
-    list_files,
-    pose_array,
-    quat_to_matrix,
-    y_up_to_z_up,
-)
+from zedo_xr.camera import axis_rotation, on_numpy, quaternion_matrix
+from zedo_xr.io._common import concat_sequences, list_files, pose_array, y_up_to_z_up
 
 DEEPMIMIC_LICENCE = (
     "Motion clips and humanoid URDF from pybullet 3.2.7 (Bullet Physics SDK, Erwin Coumans et al., "
@@ -64,6 +58,11 @@ _LIMBS = {
 }
 
 
+def _quaternions(q: np.ndarray) -> np.ndarray:
+    """``(T, 4)`` keyframe quaternions, **w** first as DeepMimic stores them, to ``(T, 3, 3)``."""
+    return on_numpy(quaternion_matrix, q)
+
+
 def read_urdf_offsets(urdf: str | Path, scale: float = URDF_SCALE) -> dict[str, np.ndarray]:
     """Joint origins of a URDF (``{joint name: xyz * scale}``), in the parent link frame."""
     # pybullet's humanoid.urdf ends with a NUL byte, which the XML parser rejects.
@@ -103,25 +102,25 @@ def deepmimic_fk(frames: np.ndarray, offsets: dict[str, np.ndarray] | None = Non
         return p + R @ off[name]
 
     root = f[:, _ROOT_POS]
-    R_root = quat_to_matrix(f[:, _ROOT_ROT])
+    R_root = _quaternions(f[:, _ROOT_ROT])
     chest = child(root, R_root, "chest")
-    R_chest = R_root @ quat_to_matrix(f[:, _CHEST])
+    R_chest = R_root @ _quaternions(f[:, _CHEST])
     neck = child(chest, R_chest, "neck")
-    R_neck = R_chest @ quat_to_matrix(f[:, _NECK])
+    R_neck = R_chest @ _quaternions(f[:, _NECK])
     nose = neck + R_neck @ np.array(NOSE_IN_NECK)
     head_top = neck + R_neck @ np.array(HEAD_TOP_IN_NECK)
     legs, arms = {}, {}
     for side, (hip_q, knee_a, _ankle_q, shoulder_q, elbow_a) in _LIMBS.items():
         hip = child(root, R_root, f"{side}_hip")
-        R_hip = R_root @ quat_to_matrix(f[:, hip_q])
+        R_hip = R_root @ _quaternions(f[:, hip_q])
         knee = child(hip, R_hip, f"{side}_knee")
-        R_knee = R_hip @ axis_rotation("z", f[:, knee_a])
+        R_knee = R_hip @ on_numpy(axis_rotation, "z", f[:, knee_a])
         ankle = child(knee, R_knee, f"{side}_ankle")
         legs[side] = (hip, knee, ankle)
         shoulder = child(chest, R_chest, f"{side}_shoulder")
-        R_shoulder = R_chest @ quat_to_matrix(f[:, shoulder_q])
+        R_shoulder = R_chest @ _quaternions(f[:, shoulder_q])
         elbow = child(shoulder, R_shoulder, f"{side}_elbow")
-        R_elbow = R_shoulder @ axis_rotation("z", f[:, elbow_a])
+        R_elbow = R_shoulder @ on_numpy(axis_rotation, "z", f[:, elbow_a])
         wrist = child(elbow, R_elbow, f"{side}_wrist")
         arms[side] = (shoulder, elbow, wrist)
     joints = [

@@ -1,4 +1,5 @@
-"""2D detections: COCO keypoint JSON and OpenPose BODY-25 JSON, converted to H36M by name.
+"""2D detections: COCO-format keypoint JSON (COCO, Halpe, COCO-WholeBody) and OpenPose BODY-25
+JSON, converted to H36M by name through :func:`zedo_xr.keypoints_dataset`.
 
 Both readers return datasets of the data model: ``keypoints (frame, joint, uv)`` in pixels and
 ``confidence (frame, joint)``, H36M joints (joints the source lacks, e.g. the head top, get NaN
@@ -10,16 +11,15 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import xarray as xr
 
-from zedo_xr.schema import CONFIDENCE, COORDS_2D, FRAME, JOINT, KEYPOINTS, UV, SchemaError, labels
-
-INDIVIDUAL = "individual"
+from zedo_xr.io.keypoints import detector_scores, keypoints_dataset
+from zedo_xr.schema import FRAME, INDIVIDUAL, SchemaError, labels
 
 
 def _to_dataset(
@@ -29,25 +29,10 @@ def _to_dataset(
     frame_coords: dict[str, Any],
     attrs: dict[str, Any],
     extra: dict[str, tuple[tuple[str, ...], np.ndarray]] | None = None,
+    individuals: Sequence[Any] | None = None,
 ) -> xr.Dataset:
     """``(frame, individual, joint, 2)`` source points -> H36M dataset (squeezing 1 person)."""
-    from zedo_xr.skeleton import get_skeleton, to_h36m
-
-    names = get_skeleton(skeleton).joints
-    dims = (FRAME, INDIVIDUAL, JOINT)
-    pts = xr.DataArray(
-        points, dims=(*dims, UV), coords={JOINT: labels(names), UV: labels(COORDS_2D)}
-    )
-    cf = xr.DataArray(conf, dims=dims, coords={JOINT: labels(names)})
-    h36m, h36m_conf = to_h36m(pts, skeleton, cf)
-    ds = xr.Dataset(
-        {
-            KEYPOINTS: h36m.transpose(FRAME, INDIVIDUAL, JOINT, UV).assign_attrs(units="pixels"),
-            CONFIDENCE: h36m_conf.transpose(FRAME, INDIVIDUAL, JOINT),
-        },
-        coords={FRAME: np.arange(points.shape[0]), INDIVIDUAL: np.arange(points.shape[1])},
-        attrs=attrs,
-    )
+    ds = keypoints_dataset(points, skeleton, confidence=conf, individuals=individuals, attrs=attrs)
     for name, (vdims, values) in (extra or {}).items():
         ds[name] = (vdims, values)
     ds = ds.assign_coords({k: (FRAME, v) for k, v in frame_coords.items()})
@@ -57,88 +42,173 @@ def _to_dataset(
 
 
 # ------------------------------------------------------------------------------------ COCO
+COCO_FORMATS: dict[int, str] = {
+    17: "coco17", 26: "halpe26", 133: "coco_wholebody133", 136: "halpe136",
+}  # fmt: skip
+"""Keypoints per annotation -> skeleton: COCO, Halpe-26 (AlphaPose's default), COCO-WholeBody,
+Halpe-136."""
+
+_NUMBER = re.compile(r"(\d+)")
+
+
+def _natural_key(value: Any) -> tuple[Any, ...]:
+    """Sort key that puts ``"frame_2.jpg"`` before ``"frame_10.jpg"`` (AlphaPose's image ids)."""
+    if isinstance(value, int | float | np.integer):
+        return (0, value)
+    parts = _NUMBER.split(str(value))
+    return (1, *((0, int(p)) if p.isdigit() else (1, p) for p in parts))
+
+
+def _read_coco_json(path: Path) -> tuple[list[dict], dict[Any, str]]:
+    """Annotations with keypoints and ``{image id: file name}`` of a COCO file or results list."""
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such file")
+    try:
+        data = json.loads(path.read_text())
+    except json.JSONDecodeError as err:
+        raise SchemaError(f"{path}: expected COCO keypoint JSON, got invalid JSON ({err})") from None
+    if isinstance(data, dict):
+        annotations = data.get("annotations")
+        if not isinstance(annotations, list):
+            raise SchemaError(f"{path}: expected an 'annotations' list, got keys {sorted(data)}")
+        files = {img["id"]: img.get("file_name", "") for img in data.get("images", [])}
+    elif isinstance(data, list):
+        annotations, files = data, {}
+    else:
+        raise SchemaError(
+            f"{path}: expected a COCO annotation dict or a results list, got {type(data).__name__}"
+        )
+    if not all(isinstance(a, dict) for a in annotations):
+        raise SchemaError(f"{path}: expected annotations as JSON objects, got another JSON type")
+    return [a for a in annotations if "keypoints" in a], files
+
+
+def _skeleton_of_count(path: Path, annotations: list[dict]) -> str:
+    counts = sorted({len(a["keypoints"]) for a in annotations})
+    if len(counts) != 1 or counts[0] % 3 or counts[0] // 3 not in COCO_FORMATS:
+        expected = ", ".join(f"{3 * k} ({v})" for k, v in COCO_FORMATS.items())
+        raise SchemaError(
+            f"{path}: keypoints: expected {expected} numbers per annotation ([x, y, score] per "
+            f"keypoint, the same in every annotation), got {counts}"
+        )
+    return COCO_FORMATS[counts[0] // 3]
+
+
+def _track_id(ann: dict) -> Any:
+    """AlphaPose's ``idx`` (an int, a float or a one-element list) as an int, else None."""
+    idx = ann.get("idx")
+    if isinstance(idx, list):
+        idx = idx[0] if len(idx) == 1 else None
+    return int(idx) if isinstance(idx, int | float) and float(idx).is_integer() else None
+
+
+def _slots(per_image: dict[Any, list[dict]]) -> tuple[list[Any], list[dict[int, int]]]:
+    """Individuals and, per image, annotation index -> individual slot.
+
+    With AlphaPose track ids (``idx`` on every annotation) the individuals are the ids and a
+    person keeps its slot across frames; otherwise the order within each image, as COCO has it.
+    """
+    anns = [a for v in per_image.values() for a in v]
+    ids = [_track_id(a) for a in anns]
+    if anns and all(i is not None for i in ids):
+        tracks = sorted(set(ids))
+        col = {t: c for c, t in enumerate(tracks)}
+        slots = []
+        for image in per_image.values():
+            best: dict[int, int] = {}  # track -> annotation with the highest score
+            for n, ann in enumerate(image):
+                t = col[_track_id(ann)]
+                if t not in best or ann.get("score", 0) > image[best[t]].get("score", 0):
+                    best[t] = n
+            slots.append({n: t for t, n in best.items()})
+        return tracks, slots
+    n_people = max([1, *(len(v) for v in per_image.values())])
+    return list(range(n_people)), [{n: n for n in range(len(v))} for v in per_image.values()]
+
+
 def load_coco_keypoints(
-    path: str | Path, image_id: int | Iterable[int] | None = None
+    path: str | Path, image_id: Any = None, *, skeleton: str | None = None
 ) -> xr.Dataset:
-    """Read COCO person keypoints (ground-truth file or detector results) as H36M 2D keypoints.
+    """Read COCO-format person keypoints (ground truth or detector results) as H36M 2D keypoints.
 
     Parameters
     ----------
     path
         A COCO annotation file (``{"images", "annotations", "categories"}``) or a results list
-        (``[{"image_id", "keypoints", "score"}, ...]``). ``keypoints`` has 51 numbers
-        ``[x, y, v] * 17``.
+        (``[{"image_id", "keypoints", "score"}, ...]``, as written by MMPose, Detectron2,
+        ViTPose or AlphaPose). ``keypoints`` holds ``[x, y, v]`` per keypoint: 17 (COCO),
+        26 (Halpe-26, AlphaPose's default), 133 (COCO-WholeBody) or 136 (Halpe-136).
     image_id
         One image id or several; default every image with annotations. Frames follow the
-        order of ``image_id`` if given, else sorted ids.
+        order of ``image_id`` if given, else the ids sorted, numbers within names in numeric
+        order (``"2.jpg"`` before ``"10.jpg"``).
+    skeleton
+        The joint set, if not the one told by the number of keypoints.
 
     Returns
     -------
     Dataset
         ``keypoints (frame, [individual,] joint, uv)``, ``confidence``; coords ``image_id`` and
-        (from annotation files) ``file_name`` along ``frame``. Ground-truth visibility ``v``:
-        0 (not labelled) -> NaN and confidence 0, 1 or 2 -> confidence 1. Detector results:
-        the per-joint score, clipped to [0, 1]. ``score`` (frame, individual) if present.
+        (from annotation files) ``file_name`` along ``frame``. With AlphaPose's track ids
+        (``idx`` on every result), ``individual`` holds the ids and each person keeps its
+        slot across frames; otherwise people are indexed in file order. Ground-truth
+        visibility ``v``: 0 (not labelled) -> NaN and confidence 0, 1 or 2 -> confidence 1.
+        Detector results: the per-keypoint score; scores up to 1.5 are clipped to 1 with one
+        warning (heatmap detectors overshoot 1 slightly), larger ones are refused. ``score``
+        (frame, [individual]) if present.
+
+    Examples
+    --------
+    >>> import json, tempfile, pathlib
+    >>> person = [v for j in range(26) for v in (300.0 + j, 400.0 + 5 * j, 0.9)]
+    >>> results = [{"image_id": f"{i}.jpg", "category_id": 1, "keypoints": person, "score": 2.8,
+    ...             "idx": 1} for i in range(3)]
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "alphapose-results.json"
+    >>> _ = path.write_text(json.dumps(results))
+    >>> ds = load_coco_keypoints(path)         # Halpe-26, one tracked person
+    >>> dict(ds.keypoints.sizes), ds.attrs["skeleton_source"], int(ds.individual)
+    ({'frame': 3, 'joint': 17, 'uv': 2}, 'halpe26', 1)
     """
-    data = json.loads(Path(path).read_text())
-    if isinstance(data, dict):
-        annotations = data.get("annotations")
-        if annotations is None:
-            raise SchemaError(f"{path}: expected an 'annotations' list, got keys {sorted(data)}")
-        files = {img["id"]: img.get("file_name", "") for img in data.get("images", [])}
-        for cat in data.get("categories", []):
-            if cat.get("keypoints") and len(cat["keypoints"]) != 17:
-                raise SchemaError(
-                    f"{path}: category {cat.get('name')!r} has {len(cat['keypoints'])} "
-                    "keypoints; expected the 17 COCO keypoints"
-                )
-    else:
-        annotations, files = data, {}
-    annotations = [a for a in annotations if "keypoints" in a]
+    path = Path(path)
+    annotations, files = _read_coco_json(path)
+    if not annotations:
+        raise SchemaError(f"{path}: expected keypoint annotations, got none")
+    skel = skeleton or _skeleton_of_count(path, annotations)
+    n_joints = len(annotations[0]["keypoints"]) // 3
     if image_id is None:
-        ids = sorted({a["image_id"] for a in annotations})
+        ids = sorted({a["image_id"] for a in annotations}, key=_natural_key)
     else:
-        ids = [image_id] if isinstance(image_id, int | np.integer) else list(image_id)
+        ids = [image_id] if isinstance(image_id, int | str | np.integer) else list(image_id)
     per_image: dict[Any, list[dict]] = {i: [] for i in ids}
     for ann in annotations:
         if ann["image_id"] in per_image:
             per_image[ann["image_id"]].append(ann)
-    if not ids:
-        raise SchemaError(f"{path}: no keypoint annotations found")
-    n_people = max(1, *(len(v) for v in per_image.values()))
-    points = np.full((len(ids), n_people, 17, 2), np.nan)
-    conf = np.zeros((len(ids), n_people, 17))
-    score = np.full((len(ids), n_people), np.nan)
-    values = [np.asarray(a["keypoints"], float) for a in annotations]
-    if any(v.size != 51 for v in values):
-        raise SchemaError(f"{path}: expected 51 keypoint numbers per annotation ([x, y, v] x 17)")
+    individuals, slots = _slots(per_image)
+    raw = np.zeros((len(ids), len(individuals), n_joints, 3))
+    score = np.full((len(ids), len(individuals)), np.nan)
+    for f, (anns, slot) in enumerate(zip(per_image.values(), slots, strict=True)):
+        for n, p in slot.items():
+            raw[f, p] = np.asarray(anns[n]["keypoints"], float).reshape(n_joints, 3)
+            score[f, p] = anns[n].get("score", np.nan)
     # Ground truth has integer visibility flags; detector results have float scores.
-    ground_truth = all(np.isin(v[2::3], (0, 1, 2)).all() for v in values) and not any(
-        "score" in a for a in annotations
-    )
-    for f, i in enumerate(ids):
-        for p, ann in enumerate(per_image[i]):
-            kp = np.asarray(ann["keypoints"], float).reshape(17, 3)
-            c = (kp[:, 2] > 0).astype(float) if ground_truth else np.clip(kp[:, 2], 0, 1)
-            xy = kp[:, :2].copy()
-            xy[c <= 0] = np.nan
-            points[f, p], conf[f, p] = xy, c
-            if "score" in ann:
-                score[f, p] = ann["score"]
-    frame_coords: dict[str, Any] = {"image_id": np.asarray(ids)}
+    flags = raw[..., 2]
+    ground_truth = np.isin(flags, (0, 1, 2)).all() and not any("score" in a for a in annotations)
+    if ground_truth:
+        conf = (flags > 0).astype(float)
+    else:
+        conf = detector_scores(flags, f"{path.name}: keypoint scores")
+    points = raw[..., :2].copy()
+    points[conf <= 0] = np.nan
+    frame_coords: dict[str, Any] = {
+        "image_id": labels(ids) if any(isinstance(i, str) for i in ids) else np.asarray(ids)
+    }
     if files:
         frame_coords["file_name"] = labels(str(files.get(i, "")) for i in ids)
     extra: dict[str, tuple[tuple[str, ...], np.ndarray]] | None = (
         {"score": ((FRAME, INDIVIDUAL), score)} if np.isfinite(score).any() else None
     )
-    return _to_dataset(
-        points,
-        conf,
-        "coco17",
-        frame_coords,
-        {"source": f"COCO keypoints {Path(path).name}", "skeleton_source": "coco17"},
-        extra,
-    )
+    attrs = {"source": f"COCO-format keypoints {path.name}"}
+    return _to_dataset(points, conf, skel, frame_coords, attrs, extra, individuals)
 
 
 # ------------------------------------------------------------------------------------ OpenPose
@@ -194,17 +264,14 @@ def load_openpose(path_or_dir: str | Path, *, fps: float | None = None) -> xr.Da
     for f, arrays in enumerate(frames):
         for p, kp in enumerate(arrays):
             raw[f, p] = kp
-    conf = np.clip(raw[..., 2], 0, 1)
+    conf = detector_scores(raw[..., 2], f"{Path(path_or_dir).name}: keypoint scores")
     points = raw[..., :2].copy()
     points[conf <= 0] = np.nan
     frame_coords: dict[str, Any] = {"file_name": labels(f.name for f in files)}
     numbers = [_FRAME_NUMBER.search(f.name) for f in files]
     if all(numbers):
         frame_coords["frame_number"] = np.array([int(m.group(1)) for m in numbers if m])
-    attrs: dict[str, Any] = {
-        "source": f"OpenPose BODY-25 JSON {Path(path_or_dir).name}",
-        "skeleton_source": "openpose25",
-    }
+    attrs: dict[str, Any] = {"source": f"OpenPose BODY-25 JSON {Path(path_or_dir).name}"}
     if fps is not None:
         attrs["fps"] = float(fps)
     return _to_dataset(points, conf, "openpose25", frame_coords, attrs)

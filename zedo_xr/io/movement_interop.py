@@ -1,10 +1,11 @@
 """Interoperability with movement (neuroinformatics-unit) pose datasets.
 
 movement >= 0.17 names its dims ``(time, space, keypoint, individual)``; earlier versions used
-``keypoints`` and ``individuals``. Both are read; :func:`to_movement` writes the singular names
-unless asked otherwise (or an installed movement is older). ``time`` is in seconds when
-``attrs["time_unit"] == "seconds"`` (with ``fps``), else in frames. movement itself is only
-imported to check its version, lazily.
+``keypoints`` and ``individuals``. Both are read (keypoint names of any known skeleton are
+converted to H36M by name, so ``lift`` takes a movement dataset directly); :func:`to_movement`
+writes a 3D movement dataset with the dim names of the installed movement (singular without one).
+``time`` is in seconds when ``attrs["time_unit"] == "seconds"`` (with ``fps``), else in frames.
+movement itself is only imported to check its version, lazily.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any, Literal
 import numpy as np
 import xarray as xr
 
+from zedo_xr.io.keypoints import detector_scores
 from zedo_xr.schema import (
     BEST_HYPOTHESIS,
     CONFIDENCE,
@@ -24,17 +26,16 @@ from zedo_xr.schema import (
     COORDS_3D,
     FRAME,
     HYPOTHESIS,
+    INDIVIDUAL,
     JOINT,
     KEYPOINTS,
     POSE3D,
     UV,
     SchemaError,
-    joint_coord,
     labels,
 )
-from zedo_xr.skeleton import H36M_JOINTS
+from zedo_xr.skeleton import skeleton_of, to_h36m
 
-INDIVIDUAL = "individual"
 _RENAMES = {"time": FRAME, "keypoint": JOINT, "keypoints": JOINT, "individuals": INDIVIDUAL}
 
 
@@ -57,8 +58,9 @@ def from_movement(
         ``confidence (time, keypoint[s], individual[s])``, old or new dim names.
     skeleton
         Source skeleton of the keypoint names (e.g. ``"coco17"``), converted to H36M by name
-        with :func:`zedo_xr.skeleton.to_h36m`. Default: the keypoints must already carry H36M
-        names (any subset; missing joints get NaN and confidence 0).
+        with :func:`zedo_xr.skeleton.to_h36m`. Default: the smallest known skeleton that has
+        every keypoint name (:func:`zedo_xr.skeleton.skeleton_of`); H36M names (any subset)
+        are taken as they are. Missing joints get NaN and confidence 0.
     individual
         Select one individual by name. Otherwise a single individual is squeezed (kept as a
         scalar coord) and several stay as an ``individual`` dim.
@@ -69,6 +71,18 @@ def from_movement(
         2D: ``keypoints (frame, ..., joint, uv)`` and ``confidence``; 3D: ``pose3d`` (metres,
         ``(frame, ..., joint, coord)``) and ``confidence``. ``time`` in seconds is kept as a
         coord when the input used seconds; ``frame`` holds integer frame numbers.
+
+    Examples
+    --------
+    >>> import numpy as np, xarray as xr
+    >>> from zedo_xr.skeleton import COCO17_JOINTS
+    >>> mv = xr.Dataset(
+    ...     {"position": (("time", "space", "keypoint", "individual"), np.full((3, 2, 17, 1), 400.0))},
+    ...     coords={"time": [0, 1, 2], "space": ["x", "y"], "keypoint": list(COCO17_JOINTS),
+    ...             "individual": ["id_0"]})
+    >>> ds = from_movement(mv)           # COCO-17 names, recognised
+    >>> dict(ds.keypoints.sizes), ds.attrs["skeleton_source"]
+    ({'frame': 3, 'joint': 17, 'uv': 2}, 'coco17')
     """
     if "position" not in ds:
         raise SchemaError(
@@ -100,31 +114,16 @@ def from_movement(
     elif INDIVIDUAL in out.dims and out.sizes[INDIVIDUAL] == 1:
         out = out.isel({INDIVIDUAL: 0})
     points = out["position"]
-    conf = out.get(CONFIDENCE, None)
-    if conf is not None:
-        conf = conf.fillna(0.0)
-    names = [str(n) for n in out[JOINT].values] if JOINT in out.coords else None
-    if skeleton is not None:
-        from zedo_xr.skeleton import to_h36m
-
-        points, conf = to_h36m(points, skeleton, conf)
-    else:
-        unknown = [n for n in (names or []) if n not in H36M_JOINTS]
-        if names is None or unknown:
-            raise SchemaError(
-                f"keypoint: names {unknown or names} are not H36M joint names; pass "
-                "skeleton=... (e.g. 'coco17') to convert them"
-            )
-        points = points.assign_coords({JOINT: joint_coord(names)}).reindex({JOINT: joint_coord()})
-        if conf is None:
-            conf = xr.where(points.notnull().all(spatial), 1.0, 0.0)
-        else:
-            conf = conf.assign_coords({JOINT: joint_coord(names)})
-            conf = conf.reindex({JOINT: joint_coord()}, fill_value=0.0)
+    conf = _confidence(out.get(CONFIDENCE, None), points, spatial)
+    if JOINT not in points.coords:
+        raise SchemaError(f"position: expected a '{JOINT}' coordinate with keypoint names, got none")
+    skel = skeleton if skeleton is not None else skeleton_of(points[JOINT].values)
+    points, conf = to_h36m(points, skel, conf)
     points = points.transpose(FRAME, ..., JOINT, spatial)
     conf = conf.transpose(FRAME, ..., JOINT)
     var = KEYPOINTS if n_space == 2 else POSE3D
     attrs = {k: v for k, v in ds.attrs.items() if k not in ("time_unit",)}
+    attrs["skeleton_source"] = points.attrs.pop("source_skeleton")
     result = xr.Dataset(
         {
             var: points.assign_attrs(units="pixels" if n_space == 2 else "m"),
@@ -133,6 +132,21 @@ def from_movement(
         attrs=attrs,
     )
     return result
+
+
+def is_movement_dataset(ds: object) -> bool:
+    """True for a movement poses dataset (a ``position`` variable with a ``space`` dim)."""
+    return isinstance(ds, xr.Dataset) and "position" in ds and "space" in ds["position"].dims
+
+
+def _confidence(conf: xr.DataArray | None, points: xr.DataArray, spatial: str) -> xr.DataArray | None:
+    """movement's confidence (per keypoint, or per individual in movement >= 0.17) in [0, 1]."""
+    if conf is None:
+        return None
+    conf = conf.copy(data=detector_scores(conf.values))
+    if JOINT not in conf.dims:  # one score per individual: every keypoint gets it
+        conf = conf.broadcast_like(points.isel({spatial: 0}, drop=True))
+    return conf
 
 
 def _movement_dim_style() -> str:
@@ -196,12 +210,8 @@ def to_movement(
             conf = conf.all(HYPOTHESIS).astype(float)
     if INDIVIDUAL not in pose.dims:
         name = lifted.coords[INDIVIDUAL].item() if INDIVIDUAL in lifted.coords else "id_0"
-        pose = pose.drop_vars(INDIVIDUAL, errors="ignore").expand_dims(
-            {INDIVIDUAL: labels([str(name)])}, axis=-1
-        )
-        conf = conf.drop_vars(INDIVIDUAL, errors="ignore").expand_dims(
-            {INDIVIDUAL: pose[INDIVIDUAL].values}, axis=-1
-        )
+        pose = pose.drop_vars(INDIVIDUAL, errors="ignore").expand_dims({INDIVIDUAL: [name]}, axis=-1)
+        conf = conf.drop_vars(INDIVIDUAL, errors="ignore").expand_dims({INDIVIDUAL: [name]}, axis=-1)
     style = _movement_dim_style() if dim_style == "auto" else dim_style
     if style not in ("singular", "plural"):
         raise ValueError(f"dim_style: expected 'auto', 'singular' or 'plural', got {dim_style!r}")
@@ -212,18 +222,16 @@ def to_movement(
     frames = lifted[FRAME].values if FRAME in lifted.coords else np.arange(lifted.sizes[FRAME])
     time = frames / float(fps) if fps else frames
     extra = [d for d in pose.dims if d not in (FRAME, COORD, JOINT, INDIVIDUAL)]
-    position = pose.rename(
-        {FRAME: "time", COORD: "space", JOINT: kp_dim, INDIVIDUAL: ind_dim}
-    ).transpose("time", "space", kp_dim, ind_dim, *extra)
-    confidence = conf.rename({FRAME: "time", JOINT: kp_dim, INDIVIDUAL: ind_dim}).transpose(
-        "time", kp_dim, ind_dim, ...
-    )
-    # Replace the frame numbers carried over by the rename with the movement time axis.
-    position = position.assign_coords(time=time)
-    confidence = confidence.assign_coords(time=time)
-    keep_coords = {"time", "space", kp_dim, ind_dim, *extra}
-    position = position.drop_vars([c for c in position.coords if c not in keep_coords])
-    confidence = confidence.drop_vars([c for c in confidence.coords if c not in keep_coords])
+    renames = {FRAME: "time", COORD: "space", JOINT: kp_dim, INDIVIDUAL: ind_dim}
+    coords = {
+        "time": time,
+        "space": labels(COORDS_3D),
+        kp_dim: labels(str(j) for j in pose[JOINT].values),
+        ind_dim: _individual_labels(pose[INDIVIDUAL].values),
+        **{d: pose[d].values for d in extra if d in pose.coords},
+    }
+    position = _renamed(pose, renames, ("time", "space", kp_dim, ind_dim, *extra))
+    confidence = _renamed(conf, renames, ("time", kp_dim, ind_dim, ...))
     log = (
         json.loads(lifted.attrs.get("log", "[]"))
         if isinstance(lifted.attrs.get("log"), str)
@@ -246,10 +254,23 @@ def to_movement(
         attrs["fps"] = float(fps)
     return xr.Dataset(
         {"position": position.assign_attrs({}), CONFIDENCE: confidence.assign_attrs({})},
-        coords={
-            "time": time,
-            "space": labels(COORDS_3D),
-            kp_dim: labels(str(j) for j in pose[JOINT].values),
-        },
+        coords=coords,
         attrs=attrs,
     )
+
+
+def _individual_labels(values: np.ndarray) -> np.ndarray:
+    """movement names individuals with strings (``id_0``...); integer track ids become strings."""
+    return labels(v if isinstance(v, str) else f"id_{v}" for v in values.tolist())
+
+
+def _renamed(da: xr.DataArray, renames: dict[str, str], order: tuple[Any, ...]) -> xr.DataArray:
+    """``da`` without coords, its dims renamed and ordered (the caller sets movement's coords).
+
+    Coords are dropped first because a lifted dataset can carry a ``time`` coord along
+    ``frame`` (from :func:`from_movement`), which a rename of ``frame`` to ``time`` would clash
+    with.
+    """
+    bare = da.reset_coords(drop=True)
+    bare = bare.drop_vars(list(bare.coords))
+    return bare.rename({k: v for k, v in renames.items() if k in bare.dims}).transpose(*order)

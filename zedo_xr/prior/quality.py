@@ -20,7 +20,7 @@ DENOISE_TIMES = (0.01, 0.05, 0.1)
 
 def fixed_views(world: np.ndarray, count: int, *, seed: int = 12345) -> Tensor:
     """``count`` held-out poses (evenly spaced frames) through seeded random cameras, (count, J, 3)."""
-    from zedo_xr.prior.train import camera_views
+    from zedo_xr.prior.augment import camera_views
 
     idx = np.linspace(0, len(world) - 1, min(count, len(world))).round().astype(int)
     g = torch.Generator().manual_seed(seed)
@@ -55,16 +55,13 @@ def bone_statistics(poses: Tensor) -> dict[str, float]:
     ``bone_std_mean``: std of each bone's length across poses, averaged over the 16 bones.
     ``symmetry_mean``: mean |left - right| length over the 6 mirrored bone pairs and all poses.
     """
-    from zedo_xr.skeleton import H36M_BONES, H36M_JOINTS
+    from zedo_xr.skeleton import H36M_BONES, H36M_MIRRORED_BONES
 
     parent = torch.tensor([p for p, _ in H36M_BONES])
     child = torch.tensor([c for _, c in H36M_BONES])
     lengths = (poses[:, child] - poses[:, parent]).norm(dim=-1) * 1000  # (N, 16)
-    names = [H36M_JOINTS[c] for _, c in H36M_BONES]
-    pairs = [(names.index(n), names.index("right_" + n[5:])) for n in names if n.startswith("left_")
-             and "right_" + n[5:] in names]
-    left = lengths[:, [a for a, _ in pairs]]
-    right = lengths[:, [b for _, b in pairs]]
+    left = lengths[:, [a for a, _ in H36M_MIRRORED_BONES]]
+    right = lengths[:, [b for _, b in H36M_MIRRORED_BONES]]
     return {
         "bone_std_mean": round(float(lengths.std(0).mean()), 3),
         "bone_std_max": round(float(lengths.std(0).max()), 3),

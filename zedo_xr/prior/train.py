@@ -27,8 +27,14 @@ from typing import Any
 import numpy as np
 import torch
 
-from zedo_xr.camera import quaternion_matrix, world_to_camera
 from zedo_xr.prior import schedules
+from zedo_xr.prior.augment import (
+    Augmentation,
+    augment,
+    bone_length_factors,
+    camera_views,
+    scale_bones,
+)
 from zedo_xr.prior.network import ScoreNet
 
 Tensor = torch.Tensor
@@ -39,7 +45,8 @@ T_SAMPLING = ("uniform", "truncated", "mixed")
 probability ``t_low_fraction`` from the truncated range, else uniform."""
 
 STATE_FILE, STATE_JSON = "state.safetensors", "state.json"
-_ADDED_LATER = {"bone_length_std": 0.0}
+_ADDED_LATER = {"bone_length_std": 0.0, "kinematic_augmentation": 0.0, "part_recombination": 0.0,
+                "joint_jitter": 0.0}
 """Settings added after checkpoints were written without them, with the value those runs used."""
 
 
@@ -65,100 +72,6 @@ def poses_to_array(poses: Any, name: str = "poses") -> np.ndarray:
     if not keep.any():
         raise ValueError(f"{name}: expected finite poses, got none among {len(arr)} frames")
     return np.ascontiguousarray(arr[keep])
-
-
-def camera_views(
-    world: Tensor,
-    generator: torch.Generator,
-    *,
-    pitch_range: tuple[float, float] = (0.0, 20.0),
-    flip: bool = True,
-    rotation_probability: float = 0.0,
-    flip_index: Tensor | None = None,
-) -> Tensor:
-    """World poses ``(B, J, 3)`` (Z up) to root-relative camera-frame poses seen by random cameras.
-
-    The draws come from ``generator`` (on the poses' device), in a fixed order.
-    """
-    B, dev, dt = world.shape[0], world.device, world.dtype
-    u = torch.rand(B, 3, generator=generator, device=dev, dtype=dt)
-    azimuth = u[:, 0] * (2 * math.pi)
-    lo, hi = (math.radians(a) for a in pitch_range)
-    pitch = lo + (hi - lo) * u[:, 1]
-    R = world_to_camera(azimuth, pitch)
-    x = (world - world[:, :1]) @ R.transpose(-1, -2)
-    if flip:
-        if flip_index is None:
-            from zedo_xr.skeleton import flip_permutation
-
-            flip_index = torch.as_tensor(flip_permutation(), device=dev)
-        flipped = x[:, flip_index] * torch.tensor([-1.0, 1.0, 1.0], device=dev, dtype=dt)
-        x = torch.where((u[:, 2] < 0.5)[:, None, None], flipped, x)
-    if rotation_probability > 0:
-        q = torch.randn(B, 4, generator=generator, device=dev, dtype=dt)
-        Rr = quaternion_matrix(q)
-        use = torch.rand(B, generator=generator, device=dev, dtype=dt) < rotation_probability
-        x = torch.where(use[:, None, None], x @ Rr.transpose(-1, -2), x)
-    return x
-
-
-def bone_length_factors(
-    batch: int, std: float, generator: torch.Generator, *, twin_index: Tensor, device=None,
-    dtype=torch.float32,
-) -> Tensor:
-    """Random log-normal length factors ``exp(std * z)`` per joint's parent bone, shape (batch, J).
-
-    A left bone and its right twin (``twin_index``, the left/right flip permutation) get the same
-    factor, so augmented skeletons stay symmetric, as people are. Column 0 (the root) is unused.
-    """
-    z = torch.randn(batch, len(twin_index), generator=generator, device=device, dtype=dtype)
-    own = torch.arange(len(twin_index), device=twin_index.device)
-    z = z[:, torch.minimum(own, twin_index).to(z.device)]
-    return torch.exp(std * z)
-
-
-def scale_bones(pose: Tensor, factors: Tensor, parents: tuple[int, ...] | None = None) -> Tensor:
-    """Multiply every bone's length by a factor, keeping its direction and the root in place.
-
-    Parameters
-    ----------
-    pose : Tensor (B, J, 3)
-    factors : Tensor (B, J)
-        ``factors[:, j]`` scales the bone from ``parents[j]`` to ``j``; the root's entry is ignored.
-    parents : tuple of int, optional
-        Parent index per joint, every parent before its children (default: the H36M tree).
-
-    Returns
-    -------
-    Tensor (B, J, 3)
-        Rebuilt down the tree, so scaling the thigh also moves the shin and foot with the knee.
-
-    Examples
-    --------
-    >>> import torch
-    >>> from zedo_xr.prior.train import scale_bones
-    >>> pose = torch.randn(2, 17, 3)
-    >>> same = scale_bones(pose, torch.ones(2, 17))
-    >>> bool(torch.allclose(same, pose, atol=1e-6))
-    True
-    """
-    if parents is None:
-        from zedo_xr.skeleton import H36M_PARENTS
-
-        parents = H36M_PARENTS
-    if pose.ndim != 3 or pose.shape[-1] != 3 or pose.shape[1] != len(parents):
-        raise ValueError(f"pose: expected shape (B, {len(parents)}, 3), got {tuple(pose.shape)}")
-    if factors.shape != pose.shape[:2]:
-        raise ValueError(f"factors: expected shape {tuple(pose.shape[:2])}, got {tuple(factors.shape)}")
-    joints = [pose[:, 0]]
-    for child, parent in enumerate(parents):
-        if parent < 0:
-            continue
-        if parent >= child:
-            raise ValueError(f"parents: expected every parent before its child, got {parent} -> {child}")
-        bone = pose[:, child] - pose[:, parent]
-        joints.append(joints[parent] + factors[:, child, None] * bone)
-    return torch.stack(joints, dim=1)
 
 
 def sample_times(
@@ -261,6 +174,9 @@ def train_prior(
     rotation_augmentation: bool = False,
     rotation_probability: float = 0.5,
     bone_length_std: float = 0.0,
+    kinematic_augmentation: float = 0.0,
+    part_recombination: float = 0.0,
+    joint_jitter: float = 0.0,
     flip: bool = True,
     pitch_range: tuple[float, float] = (0.0, 20.0),
     width: int = 1024,
@@ -308,6 +224,17 @@ def train_prior(
         sees proportions its training skeletons lack. Measured with 0.15 on a CMU-only prior
         (Tables 1 and 6 of ``docs/results.md``): 2.7 mm better PA-MPJPE on a skeleton with other
         proportions, but worse MPJPE in-domain and cross-domain. 0 turns it off.
+    kinematic_augmentation : float
+        Probability that each part (legs, arms, trunk) of a training pose is re-posed within human
+        ranges of motion (:func:`zedo_xr.prior.augment.repose`): seated, crouched, kneeling poses
+        from standing ones. 0 turns it off.
+    part_recombination : float
+        Probability that a training pose gets the upper body of another pose of its batch
+        (:func:`zedo_xr.prior.augment.recombine`). 0 turns it off.
+    joint_jitter : float
+        Scale of the joint-definition jitter of spine, neck, head and shoulders
+        (:func:`zedo_xr.prior.augment.jitter_joint_definitions`; 1 = the spread between the
+        training sources). 0 turns it off.
     flip, pitch_range
         Left/right flip with probability 1/2; camera pitch below the horizon, degrees.
     width, blocks, dropout
@@ -360,12 +287,16 @@ def train_prior(
         "min_lr_ratio": min_lr_ratio, "schedule": schedule, "t_sampling": t_sampling,
         "t_max": t_max, "t_low_fraction": t_low_fraction,
         "rotation_augmentation": rotation_augmentation,
-        "rotation_probability": rotation_probability, "bone_length_std": bone_length_std, "flip": flip,
+        "rotation_probability": rotation_probability, "bone_length_std": bone_length_std,
+        "kinematic_augmentation": kinematic_augmentation, "part_recombination": part_recombination,
+        "joint_jitter": joint_jitter, "flip": flip,
         "pitch_range": list(pitch_range), "width": width, "blocks": blocks, "dropout": dropout,
         "ema_decay": ema_decay, "grad_clip": grad_clip, "seed": seed,
         "optimizer": "Adam(betas=(0.9, 0.999), eps=1e-8)",
         "loss": "0.5 * sum over joints*coords of (eps_theta - eps)^2, mean over batch",
     }
+    augmentation = Augmentation(kinematic=kinematic_augmentation, recombine=part_recombination,
+                                joint_jitter=joint_jitter, bone_length_std=bone_length_std)
     data_hash = _data_hash(data_np)
     data = torch.from_numpy(data_np).to(dev)
     N = len(data)
@@ -437,7 +368,12 @@ def train_prior(
         perm = torch.randperm(N, generator=g)
         idx = perm[offset * batch_size:(offset + 1) * batch_size].to(dev)
         gs = torch.Generator(device=dev).manual_seed((seed + 1) * 7_919_000_003 + step)
-        x0 = camera_views(data[idx], gs, pitch_range=pitch_range, flip=flip,
+        world = data[idx]
+        if augmentation.in_world:
+            # its own stream, so runs without it keep their exact random draws
+            ga = torch.Generator(device=dev).manual_seed((seed + 2) * 6_700_417_001 + step)
+            world = augment(world, augmentation, ga)
+        x0 = camera_views(world, gs, pitch_range=pitch_range, flip=flip,
                           rotation_probability=rotation_probability if rotation_augmentation else 0.0,
                           flip_index=flip_index)
         t = sample_times(batch_size, t_sampling, gs, t_max=t_max, low_fraction=t_low_fraction,
@@ -558,8 +494,11 @@ def hardware_description(device: torch.device) -> str:
 
 # ----------------------------------------------------------------------------- sources
 
-SOURCES = ("cmu-train", "deepmimic", "climb", "bandai")
-PERMISSIVE = ("cmu-train", "deepmimic", "climb")
+SOURCES = ("cmu-train", "deepmimic", "climb", "cmu-iclone", "hdm05", "bandai")
+PERMISSIVE = ("cmu-train", "deepmimic", "climb", "cmu-iclone")
+"""Sources whose terms allow shipping the weights without conditions beyond attribution
+(``hdm05`` is CC BY-SA 3.0: weights trained on it are CC BY-SA 3.0; ``bandai`` is CC BY-NC 4.0:
+experiments only)."""
 
 
 def load_sources(sources: list[str], data_root: str | Path | None = None):
@@ -590,6 +529,14 @@ def load_sources(sources: list[str], data_root: str | Path | None = None):
             from zedo_xr.io import load_climb
 
             da = load_climb(root / "climb")
+        elif src == "cmu-iclone":
+            from zedo_xr.io import load_cmu_iclone
+
+            da = load_cmu_iclone(root / "cmu_iclone" / "cmu_iclone_h36m17.npz")
+        elif src == "hdm05":
+            from zedo_xr.io import load_hdm05
+
+            da = load_hdm05(root / "hdm05" / "hdm05_h36m17.npz")
         else:
             from zedo_xr.io import load_bandai
 

@@ -1,0 +1,155 @@
+"""The package's module import graph has no cycle (read statically, function-local imports too).
+
+A cycle that "works" only because one side imports inside a function still ties the two modules
+together: neither can be read, tested or moved alone. So every ``import`` statement counts,
+wherever it sits. An edge goes to the module named by the statement (``from zedo_xr.a import b``
+goes to ``zedo_xr.a.b`` when that is a module, else to ``zedo_xr.a``); the implicit import of
+parent packages does not count, since every module would otherwise depend on ``zedo_xr``.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "zedo_xr"
+
+# Edges of cycles that another change is breaking; each entry says why it is tolerated for now.
+KNOWN_CYCLE_EDGES: dict[tuple[str, str], str] = {
+    ("zedo_xr.prior.quality", "zedo_xr.prior.train"): (
+        "quality borrows train.camera_views; the prior split moves the views to a leaf module"
+    ),
+}
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _modules() -> dict[str, Path]:
+    return {_module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
+
+
+def _resolve(name: str, modules: dict[str, Path]) -> str | None:
+    """The longest prefix of a dotted name that is one of our modules."""
+    parts = name.split(".")
+    for n in range(len(parts), 0, -1):
+        candidate = ".".join(parts[:n])
+        if candidate in modules:
+            return candidate
+    return None
+
+
+def _imported(node: ast.AST, module: str, is_package: bool, modules: dict[str, Path]) -> list[str]:
+    """Our modules an import statement loads (``from a import b`` loads ``a.b`` if a module)."""
+    if isinstance(node, ast.Import):
+        names = [alias.name for alias in node.names]
+    elif isinstance(node, ast.ImportFrom):
+        base = node.module or ""
+        if node.level:  # relative import: resolve against this module's package
+            package = module.split(".") if is_package else module.split(".")[:-1]
+            package = package[: len(package) - (node.level - 1)]
+            base = ".".join([*package, base] if base else package)
+        names = [
+            f"{base}.{alias.name}" if f"{base}.{alias.name}" in modules else base
+            for alias in node.names
+        ]
+    else:
+        return []
+    found = (_resolve(n, modules) for n in names if n.split(".")[0] == PACKAGE.name)
+    return [m for m in found if m is not None and m != module]
+
+
+def import_graph() -> dict[str, set[str]]:
+    """``{module: modules it imports}`` over every module of ``zedo_xr``.
+
+    Imports by string (``importlib.import_module`` in the package's lazy ``__getattr__``) are
+    not edges: they run on attribute access, never at import time.
+    """
+    modules = _modules()
+    graph: dict[str, set[str]] = {m: set() for m in modules}
+    for module, path in modules.items():
+        tree = ast.parse(path.read_text(), filename=str(path))
+        for node in ast.walk(tree):
+            graph[module].update(_imported(node, module, path.name == "__init__.py", modules))
+    return graph
+
+
+def find_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components with more than one module (Tarjan), sorted."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    components: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in sorted(graph[v]):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = []
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                component.append(w)
+                if w == v:
+                    break
+            if len(component) > 1:
+                components.append(sorted(component))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return sorted(components)
+
+
+def _describe(graph: dict[str, set[str]], component: list[str]) -> str:
+    members = set(component)
+    edges = [f"  {a} -> {b}" for a in component for b in sorted(graph[a] & members)]
+    return " <-> ".join(component) + "\n" + "\n".join(edges)
+
+
+def test_graph_sees_function_local_and_from_imports():
+    graph = import_graph()
+    assert "zedo_xr.schema" in graph["zedo_xr.metrics"]  # a top-level `from ... import`
+    assert "zedo_xr.camera" in graph["zedo_xr.metrics"]  # imported inside pa_mpjpe
+    assert "zedo_xr.io.store" in graph["zedo_xr.accessor"] or "zedo_xr.estimator.driver" in (
+        graph["zedo_xr.accessor"]
+    )
+
+
+def test_find_cycles_reports_each_cycle_once():
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}, "e": {"e2"}, "e2": {"e"}}
+    assert find_cycles(graph) == [["a", "b", "c"], ["e", "e2"]]
+    assert find_cycles({"a": {"b"}, "b": set()}) == []
+
+
+def test_no_import_cycles():
+    graph = import_graph()
+    known = [(a, b) for (a, b) in KNOWN_CYCLE_EDGES if b in graph.get(a, set())]
+    for a, b in known:
+        graph[a].discard(b)
+    cycles = find_cycles(graph)
+    assert not cycles, "import cycles in zedo_xr (every import counts, function-local too):\n" + (
+        "\n".join(_describe(graph, c) for c in cycles)
+    )
+
+
+@pytest.mark.parametrize("edge", sorted(KNOWN_CYCLE_EDGES), ids=lambda e: f"{e[0]}->{e[1]}")
+def test_known_cycle_edges_still_close_a_cycle(edge):
+    """A known edge stays listed only while it closes a cycle; once broken, drop it here."""
+    graph = import_graph()
+    a, b = edge
+    if b not in graph.get(a, set()) or not any(a in c and b in c for c in find_cycles(graph)):
+        pytest.fail(f"{a} -> {b} no longer closes a cycle: remove it from KNOWN_CYCLE_EDGES")
+    pytest.xfail(KNOWN_CYCLE_EDGES[edge])
