@@ -52,6 +52,8 @@ POSE3D = "pose3d"
 POSE3D_GT = "pose3d_gt"
 REPROJECTION_ERROR = "reprojection_error"
 BEST_HYPOTHESIS = "best_hypothesis"
+VALID = "valid"
+INTERPOLATED = "interpolated"
 
 VARIABLE_DIMS: dict[str, tuple[str, ...]] = {
     KEYPOINTS: (FRAME, JOINT, UV),
@@ -60,6 +62,8 @@ VARIABLE_DIMS: dict[str, tuple[str, ...]] = {
     POSE3D_GT: (FRAME, JOINT, COORD),
     REPROJECTION_ERROR: (FRAME, HYPOTHESIS),
     BEST_HYPOTHESIS: (FRAME,),
+    VALID: (FRAME,),
+    INTERPOLATED: (FRAME,),
 }
 """Required dims of each variable of the data model (extra dims may ride along)."""
 
