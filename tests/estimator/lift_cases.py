@@ -83,7 +83,7 @@ def _project(rng: np.random.Generator, n: int, K: np.ndarray) -> np.ndarray:
 
 
 FAULTS = ("hypotheses", "batch_size", "dtype", "seed", "iterations", "device", "settings", "override",
-          "focal", "K form", "magnitude", "confidence", "uv labels", "duplicate joint")
+          "focal", "K form", "magnitude", "confidence", "uv labels", "duplicate joint", "fps")
 """What a generated case may get wrong (none, one or two of them at a time)."""
 
 
@@ -193,6 +193,9 @@ def cases(draw) -> Case:
         ds["K"] = (("frame", "row", "col") if Kv.ndim == 3 else ("row", "col")), Kv
     if draw(st.integers(0, 4)) == 0:
         ds = xr.concat([ds, ds], dim="individual")
+    if draw(st.integers(0, 4)) == 0:  # a frame rate: tracks are lifted as sequences
+        ds.attrs["fps"] = draw(st.sampled_from([25.0, 50.0, 0.0, -1.0, np.nan]) if "fps" in faults
+                               else st.sampled_from([25.0, 50.0]))
     if uv == ["u", "v"] and draw(st.booleans()):
         ds = ds.isel(uv=[1, 0])
     if draw(st.booleans()):

@@ -127,6 +127,8 @@ def _initial_fit(settings: LiftSettings, knobs: _TuningKnobs, canonical: Tensor,
     from zedo_xr.estimator.initial import fit_initial_pose, fit_initial_pose_adam
 
     joints = settings.initial_joints
+    if u.shape[0] == 0:  # nothing to fit (e.g. a track without one valid frame): empty outputs
+        return canonical, u.new_zeros((0, 3)), u.new_zeros((0,))
     if settings.initial == "adam":
         return fit_initial_pose_adam(canonical, u, c, k, joints=joints)
     if settings.initial == "none":
