@@ -364,6 +364,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--metamorphic", type=int, default=100, help="examples per property")
     parser.add_argument("--show", type=int, default=5, help="failures to print per outcome")
     parser.add_argument("--seed", type=int, default=None, help="hypothesis seed (random if not given)")
+    parser.add_argument("--report-every", type=int, default=500, help="print running counts every N cases")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     dask.config.set(scheduler="synchronous")  # the edge is under test, not dask's thread pool
@@ -375,6 +376,10 @@ def main(argv: list[str] | None = None) -> int:
         counts[outcome] += 1
         if outcome in bad:
             bad[outcome].append(f"{case!r}\n  {detail}")
+        total = sum(counts.values())
+        if args.report_every and total % args.report_every == 0:
+            print(f"[{time.perf_counter() - start:.0f} s] {total} cases: "
+                  + ", ".join(f"{k} {counts[k]}" for k in OUTCOMES), flush=True)
 
     quiet = settings(deadline=None, database=None, suppress_health_check=list(HealthCheck))
     seeded = hypothesis.seed(args.seed) if args.seed is not None else (lambda f: f)
