@@ -151,3 +151,16 @@ def test_import_zedo_xr_and_settings_stay_torch_free():
             "print('torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("fps", [None, 50.0], ids=["frames", "sequence"])
+def test_a_track_without_a_usable_frame_is_nan_and_flagged(data, fps):
+    """Two joints never constrain a pose: NaN and valid False, not a crash (found by the fuzz)."""
+    ds, prior = data
+    thin = ds.sel(joint=["pelvis", "head"])
+    if fps:
+        thin = thin.assign_attrs(fps=fps)
+    out = lift(thin, prior=prior, hypotheses=2, batch_size=3, **FAST)
+    assert not out["valid"].any()
+    assert np.isnan(out["pose3d"].values).all()
+    assert (out["best_hypothesis"].values == -1).all()
