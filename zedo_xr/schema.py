@@ -7,7 +7,7 @@ extra dims such as ``individual`` or ``camera`` ride along.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -244,8 +244,9 @@ def validate_lift_input(ds: xr.Dataset, K: Any = None) -> xr.DataArray:
     return K_da
 
 
-def labels(names: Iterable[str]) -> np.ndarray:
-    """String labels as an object array: zarr v3 stores these without a spec warning."""
+def labels(names: Iterable[Hashable]) -> np.ndarray:
+    """Labels (strings, or ids such as individuals) as an object array: zarr v3 stores these
+    without a spec warning."""
     return np.array(list(names), dtype=object)
 
 

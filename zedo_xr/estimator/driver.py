@@ -136,6 +136,19 @@ def _require_int(name: str, value: Any, minimum: int, *, none_ok: bool = False) 
         raise ValueError(f"{name}: expected {expected}, got {value!r}")
 
 
+def _validate_store(store: Any, overwrite: Any) -> None:
+    import os
+
+    if not isinstance(overwrite, bool | np.bool_):
+        raise ValueError(f"overwrite: expected True or False, got {overwrite!r}")
+    if store is None or isinstance(store, str | os.PathLike):
+        return
+    from zarr.abc.store import Store
+
+    if not isinstance(store, Store):
+        raise ValueError(f"store: expected a path or a zarr store, got {type(store).__name__}")
+
+
 def _validate_parameters(*, hypotheses: Any, seed: Any, batch_size: Any, dtype: Any,
                          progress: Any, iterations: Any) -> None:
     """Clear errors for the plain parameters of :func:`lift`."""
@@ -328,21 +341,57 @@ def _lift_dask(ds: xr.Dataset, kp: xr.DataArray, conf: xr.DataArray, K_da: xr.Da
     return _attach(ds, res)
 
 
+def content_hash(ds: xr.Dataset) -> str:
+    """sha256 of every variable, coordinate and attribute of ``ds`` (names, dims, dtypes, values)."""
+    import hashlib
+    import json
+
+    h = hashlib.sha256()
+    for name in sorted(map(str, ds.variables)):
+        var = ds.variables[name]
+        values = np.asarray(var.values)
+        h.update(json.dumps([name, list(map(str, var.dims)), values.dtype.str, values.shape]).encode())
+        if values.dtype.kind == "O":
+            h.update("\x00".join(map(str, values.ravel())).encode())
+        else:
+            h.update(np.ascontiguousarray(values).tobytes())
+    h.update(json.dumps({str(k): str(v) for k, v in ds.attrs.items()}, sort_keys=True).encode())
+    return h.hexdigest()
+
+
+def _store_identity(ds: xr.Dataset, attrs: Mapping[str, Any], run: Mapping[str, Any]) -> dict[str, Any]:
+    """What a store's results depend on: the inputs' content hash and every setting.
+
+    The device is not part of it: a lift interrupted on a GPU may resume on a CPU.
+    """
+    return {
+        "inputs": content_hash(ds),
+        "prior_hash": attrs["zedo_prior_hash"],
+        "zedo_version": attrs["zedo_version"],
+        "hypotheses": int(run["hypotheses"]),
+        "seed": int(run["seed"]),
+        "dtype": run["dtype"],
+        "settings": run["settings"].to_dict(),
+    }
+
+
 def _lift_to_store(ds: xr.Dataset, store: Any, *, K: Any, preset: str, progress: bool,
-                   **run: Any) -> xr.Dataset:
+                   overwrite: bool, **run: Any) -> xr.Dataset:
     """Lift chunk by chunk into a resumable zarr store (see ``store`` in :func:`lift`)."""
     from zedo_xr.estimator.pipeline import Progress, default_batch_size
     from zedo_xr.io.store import ChunkedZarrWriter, open_zarr
 
     ds = ds.load()
+    kp, _, K_da = _prepare(ds, K)
     if K is not None:
-        ds = ds.assign({K_VAR: schema.as_intrinsics(K)})
-    kp, _, _ = _prepare(ds, None)
+        ds = ds.assign({K_VAR: K_da})
     layout = _Layout.of(kp, int(run["hypotheses"]))
     frame_chunk = int(run["batch_size"] or default_batch_size(run["device"], layout.hypotheses))
     template = _attach(ds, layout.template({FRAME: frame_chunk}))
     template.attrs.update(_provenance(run, preset=preset, seconds=None))
-    writer = ChunkedZarrWriter(store, template, frame_chunk=frame_chunk)
+    identity = _store_identity(ds, template.attrs, run)
+    writer = ChunkedZarrWriter(store, template, frame_chunk=frame_chunk, identity=identity,
+                               overwrite=overwrite)
     pending = writer.pending()
     todo = sum(writer.frames(i).stop - writer.frames(i).start for i in pending)
     n_frames = ds.sizes[FRAME]
@@ -373,6 +422,7 @@ def lift(
     settings: str | LiftSettings = "default",
     dtype: str = "float32",
     store: Any = None,
+    overwrite: bool = False,
     temporal: bool | str = "auto",
     sequence: Any = None,
     image_size: tuple[int, int] | None = None,
@@ -417,8 +467,12 @@ def lift(
         Tensor dtype.
     store : path or zarr store, optional
         Write the result to this zarr v3 store chunk by chunk (``batch_size`` frames each) and
-        return it opened lazily. Every chunk is marked done only after it is written, so calling
-        again with the same arguments after an interruption lifts only the missing chunks.
+        return it opened lazily. The store records a content hash of the inputs and every
+        setting, and a checksum per finished chunk: calling again with the same arguments after
+        an interruption verifies the finished chunks and lifts only the missing or damaged ones;
+        other inputs or settings are refused with an error (see the storage guide).
+    overwrite : bool
+        With ``store``: replace an existing store instead of resuming it.
     temporal : {"auto", True, False}
         Lift each track (the frames of one ``individual``, or of one entry of the other extra
         dims) as a sequence in time (:mod:`zedo_xr.estimator.sequence`): one joint loop over its
@@ -461,6 +515,7 @@ def lift(
 
     _validate_parameters(hypotheses=hypotheses, seed=seed, batch_size=batch_size, dtype=dtype,
                          progress=progress, iterations=iterations)
+    _validate_store(store, overwrite)
     if is_movement_dataset(ds):  # movement's (time, space, keypoint, individual) layout
         ds = from_movement(ds)
     if iterations is not None:
@@ -471,7 +526,8 @@ def lift(
     run.update(_temporal(ds, temporal, sequence))
     ds, K, k_source = _resolve_intrinsics(ds, K, image_size, run)
     if store is not None:
-        out = _lift_to_store(ds, store, K=K, preset=preset, progress=bool(progress), **run)
+        out = _lift_to_store(ds, store, K=K, preset=preset, progress=bool(progress),
+                             overwrite=bool(overwrite), **run)
         return out.assign_attrs(zedo_K_source=k_source)
     kp, conf, K_da = _prepare(ds, K)
     if kp.chunks is not None:
