@@ -126,3 +126,35 @@ _BVH = ("HIERARCHY\nROOT Hips\n{\nOFFSET 0 90 0\n"
         + _joint("Spine", "0 10 0", _UPPER) + _leg("Left", 10) + _leg("Right", -10) + "}\n"
         "MOTION\nFrames: 2\nFrame Time: 0.033333\n"
         + " ".join(["0"] * (6 + 3 * 16)) + "\n" + " ".join(["0"] * (6 + 3 * 16)) + "\n")
+
+
+@pytest.mark.parametrize("style", ["plural", "singular"])
+def test_movement_datasets_are_read_in_either_dim_style(tmp_path, style):
+    import xarray as xr
+
+    from zedo_xr.io.poses3d import load_poses3d
+    from zedo_xr.skeleton import H36M_JOINTS
+
+    poses = _poses(6)
+    kp, ind = ("keypoints", "individuals") if style == "plural" else ("keypoint", "individual")
+    position = xr.DataArray(poses.transpose(0, 2, 1)[..., None], dims=("time", "space", kp, ind),
+                            coords={"space": ["x", "y", "z"], kp: list(H36M_JOINTS), ind: ["id_0"]})
+    ds = xr.Dataset({"position": position}, attrs={"fps": 30.0})
+    ds.to_netcdf(tmp_path / "m.nc", engine="scipy")
+    da = load_poses3d(tmp_path / "m.nc", units="m")
+    np.testing.assert_allclose(da.values, poses, atol=1e-6)
+    assert da.attrs["fps"] == 30.0
+
+
+def test_a_real_movement_dataset_trains(tmp_path):
+    load_poses = pytest.importorskip("movement.io.load_poses")
+    from zedo_xr.io.poses3d import load_poses3d
+    from zedo_xr.skeleton import H36M_JOINTS
+
+    poses = _poses(40)
+    ds = load_poses.from_numpy(poses.transpose(0, 2, 1)[..., None], individual_names=["id_0"],
+                               keypoint_names=list(H36M_JOINTS), fps=30, source_software="test")
+    ds.to_netcdf(tmp_path / "moves.nc", engine="scipy")
+    np.testing.assert_allclose(load_poses3d(tmp_path / "moves.nc").values, poses, atol=1e-6)
+    assert main(["train", str(tmp_path / "moves.nc"), "--out", str(tmp_path / "p"), *TINY,
+                 "--batch-size", "16"]) == 0
