@@ -90,3 +90,11 @@ def test_shapes_and_image_size_checks(rng):
         keypoints_dataset(rng.uniform(5000, 6000, (2, 17, 2)), "coco17", image_size=(64, 48))
     with pytest.raises(SchemaError, match=r"image_size: expected \(width, height\)"):
         keypoints_dataset(rng.uniform(0, 600, (2, 17, 2)), "coco17", image_size=640)
+
+
+def test_single_frame_and_skeleton_hint(rng):
+    ds = keypoints_dataset(rng.uniform(300, 700, (17, 2)), "coco17")
+    assert ds.sizes["frame"] == 1
+    with pytest.raises(SchemaError, match=r"expected the 26 joints of skeleton 'halpe26', got 17 "
+                                          r"\(skeletons with 17 joints: coco17, h36m17, mpi_inf_3dhp17\)"):
+        keypoints_dataset(rng.uniform(300, 700, (3, 17, 2)), "halpe26")
