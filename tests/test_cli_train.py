@@ -20,14 +20,19 @@ def _poses(n=64, seed=0):
 
 def test_train_on_npy_writes_a_prior_and_says_how_to_use_it(tmp_path, capsys):
     np.save(tmp_path / "poses.npy", _poses())
+    np.save(tmp_path / "held_out.npy", _poses(40, seed=1))
     out = tmp_path / "my-prior"
-    assert main(["train", str(tmp_path / "poses.npy"), "--out", str(out), *TINY]) == 0
+    assert main(["train", str(tmp_path / "poses.npy"), "--out", str(out), *TINY,
+                 "--eval", str(tmp_path / "held_out.npy"), "--eval-count", "40"]) == 0
     text = capsys.readouterr().out
     assert f"prior written to {out}" in text and "prior=" in text and "--prior" in text
     prior = load_prior(out)
     assert prior.card["training"]["steps_done"] == 3 and prior.network.width == 32
     assert prior.card["data"][0]["frames"] == 64
     assert prior.card["training"]["command"].startswith("zedo train")
+    quality = prior.card["quality"]
+    assert quality["held_out"].startswith("npy file held_out.npy, 40 evenly spaced frames")
+    assert set(quality["denoising_error_mm"]) == {"t=0.01", "t=0.05", "t=0.1"}
     assert (tmp_path / "my-prior.checkpoint" / "state.json").exists()
 
 
