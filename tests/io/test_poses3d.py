@@ -84,3 +84,23 @@ def test_movement_datasets_are_read_in_either_dim_style(tmp_path, style):
     da = load_poses3d(tmp_path / "m.nc", units="m")
     np.testing.assert_allclose(da.values, poses, atol=1e-6)
     assert da.attrs["fps"] == 30.0
+
+
+def test_zarr_stores_of_the_data_model_are_read(tmp_path):
+    from zedo_xr.io.poses3d import load_poses3d
+    from zedo_xr.io.store import to_zarr
+    from zedo_xr.schema import pose_dataarray
+
+    poses = _poses(8)
+    to_zarr(pose_dataarray(poses, fps=50.0, name="pose3d"), tmp_path / "p.zarr")
+    da = load_poses3d(tmp_path / "p.zarr")
+    np.testing.assert_allclose(da.values, poses, atol=1e-6)
+    assert da.attrs["fps"] == 50.0 and da.attrs["units_read"] == "m"
+
+
+def test_npz_without_a_pose_array_is_named(tmp_path):
+    from zedo_xr.io.poses3d import load_poses3d
+
+    np.savez(tmp_path / "two.npz", a=_poses(3), b=_poses(3))
+    with pytest.raises(Exception, match="expected an array named one of"):
+        load_poses3d(tmp_path / "two.npz")
