@@ -23,8 +23,8 @@ Augmentations (each behind its own setting of :class:`Augmentation`, all off by 
 
 Cost: about 40 ms per batch of 256 poses with kinematic, recombination and joint jitter on
 (measured on one thread of the shared 2-core CPU that trains the priors here), against
-0.17 s for a training step of a width-512 network on that CPU when idle: many small tensor
-operations, which a GPU runs in parallel with nothing else to wait for.
+0.17 s for a training step of a width-512 network on that CPU when idle (the augmentations are
+many small tensor operations on ``(B, 3)`` vectors).
 
 Frames. World poses are Z up. Body frames are built per pose from its joints: ``right`` (the hip
 or shoulder line, towards the subject's right), ``up`` (pelvis -> thorax, made orthogonal to
