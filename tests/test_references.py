@@ -33,7 +33,6 @@ OUTSIDE_POINTERS = {
 # entry must still match (the test says when to drop it).
 KNOWN: dict[str, str] = {
     "zedo_xr/io/store.py": "the store-integrity change rewrites the module docstring",
-    "zedo_xr/prior/train.py": "the prior split moves data-source resolution to the scripts",
 }
 
 
