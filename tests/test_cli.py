@@ -25,6 +25,8 @@ def test_parse_K_from_file(tmp_path):
         parse_K("1,2")
     with pytest.raises(UsageError, match="--K: no such file"):
         parse_K(str(tmp_path / "missing.npy"))
+    (tmp_path / "K.json").write_text("[1145, 1146, 512, 515]")  # fx, fy, cx, cy in a file
+    np.testing.assert_array_equal(parse_K(str(tmp_path / "K.json")), [[1145, 0, 512], [0, 1146, 515], [0, 0, 1]])
 
 
 def test_parser_has_the_four_commands():

@@ -61,11 +61,15 @@ def parse_K(text: str) -> np.ndarray:
         if not path.exists():
             raise UsageError(f"--K: no such file {text!r}")
         values = np.load(path) if path.suffix == ".npy" else np.asarray(json.loads(path.read_text()))
-        return np.asarray(values, dtype=float)
-    try:
-        numbers = [float(v) for v in text.replace(" ", "").split(",")]
-    except ValueError:
-        raise UsageError(f"--K: expected fx,fy,cx,cy or a .npy/.json file, got {text!r}") from None
+        values = np.asarray(values, dtype=float)
+        if values.ndim != 1:
+            return values  # a 3x3 (or per-frame) matrix, checked by lift
+        numbers = values.tolist()  # fx, fy, cx, cy (or f, cx, cy, or 9 numbers) stored in a file
+    else:
+        try:
+            numbers = [float(v) for v in text.replace(" ", "").split(",")]
+        except ValueError:
+            raise UsageError(f"--K: expected fx,fy,cx,cy or a .npy/.json file, got {text!r}") from None
     if len(numbers) == 3:
         f, cx, cy = numbers
         numbers = [f, f, cx, cy]
