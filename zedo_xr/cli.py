@@ -222,6 +222,10 @@ def cmd_lift(args: argparse.Namespace) -> int:
     from zedo_xr.estimator.driver import lift
 
     ds = read_input(args.input, args.format, skeleton=args.skeleton, fps=args.fps)
+    if "pose3d" in ds:  # a lifted store: lift its keypoints again, replacing the old result
+        print(f"{args.input} already holds a lift; lifting its keypoints again into {args.out}")
+        ds = ds.drop_vars([v for v in ("reprojection_error", "best_hypothesis") if v in ds])
+        ds = ds.drop_dims("hypothesis", errors="ignore").drop_vars("pose3d", errors="ignore")
     K = parse_K(args.K) if args.K else None
     if K is None and "K" not in ds:
         raise UsageError("--K: the input has no intrinsics; pass --K fx,fy,cx,cy (pixels)")
