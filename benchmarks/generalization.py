@@ -294,7 +294,7 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
             sel = [r for r in mine if r["kind"] == kind]
             out.setdefault(recipe, {})[kind] = {
                 "cells": sorted(r["test"] for r in sel),
-                **{f"{c}_{m}": float(np.mean([r[c][m] for r in sel])) if sel else float("nan")
+                **{f"{c}_{m}": float(np.mean([r[c][m] for r in sel])) if sel else None
                    for c in CONDITIONS for m in ("mpjpe", "pa_mpjpe")},
             }
     old = out.get("old", {}).get("cross-domain")
@@ -309,9 +309,12 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
         s["vs_old"] = {"cells": common}
         for c in CONDITIONS:
             for m in ("mpjpe", "pa_mpjpe"):
-                a = np.mean([r[c][m] for r in pick["old"]]) if common else np.nan
-                b = np.mean([r[c][m] for r in pick[recipe]]) if common else np.nan
-                s["vs_old"][f"{c}_{m}_change"] = float((b - a) / a) if common else float("nan")
+                if not common:
+                    s["vs_old"][f"{c}_{m}_change"] = None
+                    continue
+                a = np.mean([r[c][m] for r in pick["old"]])
+                b = np.mean([r[c][m] for r in pick[recipe]])
+                s["vs_old"][f"{c}_{m}_change"] = float((b - a) / a)
     return out
 
 

@@ -31,7 +31,7 @@ def test_parse_K_from_file(tmp_path):
 
 def test_parser_has_the_four_commands():
     parser = build_parser()
-    commands = (["demo"], ["lift", "x.zarr", "--out", "y.zarr"], ["train", "--out", "p"],
+    commands = (["demo"], ["lift", "x.zarr", "--out", "y.zarr"], ["train", "poses.npy", "--out", "p"],
                 ["evaluate", "x.zarr"])
     for argv in commands:
         assert parser.parse_args(argv).command == argv[0]

@@ -12,8 +12,8 @@ Examples
     Lift COCO-format JSON (COCO, Halpe/AlphaPose, COCO-WholeBody) or OpenPose JSON, a
     VideoPose3D 2D npz, a zarr store of the data model, or a ``(frame, joint, 2|3)`` ``.npy``
     with ``--skeleton``.
-``zedo train --sources cmu-train deepmimic climb --out my-prior``
-    Train a prior.
+``zedo train my_mocap/ --out my-prior --steps 20000``
+    Train a prior on your own 3D poses (BVH folder, .npy/.npz, zarr, movement .nc).
 ``zedo evaluate lifted.zarr``
     Score a lifted store that has ``pose3d_gt``.
 """
@@ -231,30 +231,83 @@ def cmd_lift(args: argparse.Namespace) -> int:
         raise UsageError("--K: the input has no intrinsics; pass --K fx,fy,cx,cy (pixels)")
     existed = Path(args.out).exists()
     try:
-        out = lift(ds, K=K, store=args.out, **_lift_kwargs(args, default_hypotheses=1))
+        out = lift(ds, K=K, store=args.out, overwrite=args.overwrite,
+                   **_lift_kwargs(args, default_hypotheses=1))
     except KeyboardInterrupt:
         raise KeyboardInterrupt(f"finished chunks are in {args.out}; run the same command again "
                                 "to resume") from None
     except ValueError as err:
         if existed and "store" in str(err):
-            raise UsageError(f"{err}; {args.out} was started by another call: delete it or pass "
-                             "another --out to start over") from None
+            raise UsageError(f"{err}; {args.out} was started by another call: pass --overwrite "
+                             "to start over, or another --out") from None
         raise
     print(f"lifted {out.sizes['frame']} frames x {out.sizes['hypothesis']} hypotheses -> {args.out}")
     return 0
 
 
-def cmd_train(args: argparse.Namespace) -> int:
-    from zedo_xr.prior.train import train_from_sources
+def _read_training_poses(paths: list[str], skeleton: str | None, units: str):
+    """Concatenated H36M poses of every input and their provenance for the card."""
+    import xarray as xr
 
-    settings: dict[str, Any] = {}
-    for item in args.set or []:
-        key, _, value = item.partition("=")
-        settings[key] = json.loads(value) if value[:1] in "0123456789-[{tf\"" else value
-    if args.steps is not None:
-        settings["steps"] = args.steps
-    train_from_sources(args.sources, args.out, **settings)
-    print(f"prior written to {args.out}")
+    from zedo_xr.io.poses3d import load_poses3d
+    from zedo_xr.schema import FRAME
+
+    parts, provenance = [], []
+    for path in paths:
+        da = load_poses3d(path, skeleton=skeleton, units=units)
+        provenance.append({"name": Path(path).name, "frames": int(da.sizes[FRAME]),
+                           "source": str(da.attrs.get("source", "")),
+                           "units_read": da.attrs.get("units_read")})
+        parts.append(da.reset_coords(drop=True).drop_vars(FRAME, errors="ignore"))
+    return xr.concat(parts, dim=FRAME, coords="minimal", compat="override"), provenance
+
+
+def _train_argv(args: argparse.Namespace) -> list[str]:
+    """The options that matter for the weights, for the card's ``command``."""
+    import dataclasses
+
+    from zedo_xr.prior.config import TrainConfig
+
+    argv = [*args.inputs, "--out", args.out]
+    for name in ("skeleton", "units"):
+        if getattr(args, name) not in (None, "auto"):
+            argv += [f"--{name}", str(getattr(args, name))]
+    for f in dataclasses.fields(TrainConfig):
+        value = getattr(args, f.name, None)
+        if value is None or not f.metadata["recipe"]:
+            continue
+        flag = "--" + f.name.replace("_", "-")
+        if isinstance(value, bool):
+            argv.append(flag if value else "--no-" + flag[2:])
+        else:
+            argv += [flag, *(str(v) for v in (value if isinstance(value, list) else [value]))]
+    return argv
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    import shlex
+
+    from zedo_xr.prior.config import from_arguments
+    from zedo_xr.prior.train import train_prior
+
+    out = Path(args.out)
+    checkpoint = Path(args.checkpoint) if args.checkpoint else out.with_name(out.name + ".checkpoint")
+    poses, provenance = _read_training_poses(args.inputs, args.skeleton, args.units)
+    held_out = _read_training_poses(args.eval, args.skeleton, args.units)[0] if args.eval else None
+    command = "zedo train " + " ".join(shlex.quote(a) for a in _train_argv(args))
+    config = from_arguments(args, name=args.name or out.name, command=command,
+                            progress=not args.no_progress)
+    frames = int(poses.sizes["frame"])
+    print(f"zedo train: {frames} poses from {len(args.inputs)} input(s), {config.steps} steps; "
+          f"checkpoints in {checkpoint} (rerun the same command to resume)", flush=True)
+    log = None if config.progress else (lambda line: print(line, flush=True))
+    prior = train_prior(poses, config, eval_poses=held_out, checkpoint_dir=checkpoint,
+                        sources=provenance, log=log)
+    prior.save(out)
+    print(f"prior written to {out} ({prior.card['training']['steps_done']} steps, "
+          f"hash {prior.content_hash[:12]})\n"
+          f"use it: zedo lift IN --prior {out} ...   or in Python: "
+          f"zedo_xr.lift(ds, prior={str(out)!r}) / zedo_xr.load_prior({str(out)!r})")
     return 0
 
 
@@ -309,15 +362,30 @@ def build_parser() -> argparse.ArgumentParser:
                       help="joint order of a .npy/.npz array (e.g. coco17, halpe26, h36m17), or "
                       "the joint set of a COCO-format JSON when not told by its keypoint count")
     lift.add_argument("--fps", type=float, default=None, help="frame rate to record")
+    lift.add_argument("--overwrite", action="store_true",
+                      help="replace an existing --out store instead of resuming it")
     _add_lift_options(lift)
     lift.set_defaults(func=cmd_lift)
 
-    train = sub.add_parser("train", help="train a pose prior on 3D poses")
-    train.add_argument("--sources", nargs="+", default=["cmu-train", "deepmimic", "climb"],
-                       help="named pose sources (cmu-train, deepmimic, climb, bandai)")
+    train = sub.add_parser("train", help="train a pose prior on 3D poses (resumable)")
+    train.add_argument("inputs", nargs="+", metavar="IN",
+                       help="3D poses: .npy/.npz (frame, joint, 3), a zarr store, a movement "
+                            "dataset (.nc), a .bvh file or a folder of .bvh files")
     train.add_argument("--out", required=True, help="output prior directory")
-    train.add_argument("--steps", type=int, default=None)
-    train.add_argument("--set", action="append", metavar="KEY=VALUE", help="other train_prior settings")
+    train.add_argument("--skeleton", default=None,
+                       help="joint set of the inputs when not H36M-17 (e.g. smpl24, coco17)")
+    train.add_argument("--units", default="auto", choices=["auto", "m", "cm", "mm", "inch"],
+                       help="length unit of the inputs (auto: from the thigh length)")
+    train.add_argument("--eval", nargs="+", default=None, metavar="FILE",
+                       help="held-out 3D poses: periodic denoising error and the card's scores")
+    train.add_argument("--checkpoint", default=None,
+                       help="training state directory (default OUT.checkpoint beside OUT)")
+    train.add_argument("--name", default=None, help="the prior's name (default: OUT's name)")
+    train.add_argument("--no-progress", action="store_true",
+                       help="print a JSON line every 100 steps instead of a progress bar")
+    from zedo_xr.prior.config import add_arguments
+
+    add_arguments(train)
     train.set_defaults(func=cmd_train)
 
     evaluate = sub.add_parser("evaluate", help="score a lifted zarr store against pose3d_gt")

@@ -47,7 +47,8 @@ def kmeans_hypotheses(
     world : ndarray, shape (N, 17, 3)
         Training poses, world frame, Z up, metres.
     sizes : iterable of int
-        Numbers of centres.
+        Numbers of centres; sizes above the number of poses are skipped (fewer poses than
+        centres cannot be clustered).
     seed : int
         Seeds the subsample and scikit-learn's KMeans.
     max_poses : int
@@ -61,7 +62,7 @@ def kmeans_hypotheses(
         canon = canon[np.sort(rng.choice(len(canon), max_poses, replace=False))]
     flat = canon.reshape(len(canon), -1)
     out = {}
-    for S in sizes:
+    for S in (s for s in sizes if s <= len(flat)):
         if S == 1:
             centres = flat.mean(0, keepdims=True)
         else:
