@@ -61,11 +61,15 @@ def parse_K(text: str) -> np.ndarray:
         if not path.exists():
             raise UsageError(f"--K: no such file {text!r}")
         values = np.load(path) if path.suffix == ".npy" else np.asarray(json.loads(path.read_text()))
-        return np.asarray(values, dtype=float)
-    try:
-        numbers = [float(v) for v in text.replace(" ", "").split(",")]
-    except ValueError:
-        raise UsageError(f"--K: expected fx,fy,cx,cy or a .npy/.json file, got {text!r}") from None
+        values = np.asarray(values, dtype=float)
+        if values.ndim != 1:
+            return values  # a 3x3 (or per-frame) matrix, checked by lift
+        numbers = values.tolist()  # fx, fy, cx, cy (or f, cx, cy, or 9 numbers) stored in a file
+    else:
+        try:
+            numbers = [float(v) for v in text.replace(" ", "").split(",")]
+        except ValueError:
+            raise UsageError(f"--K: expected fx,fy,cx,cy or a .npy/.json file, got {text!r}") from None
     if len(numbers) == 3:
         f, cx, cy = numbers
         numbers = [f, f, cx, cy]
@@ -218,6 +222,10 @@ def cmd_lift(args: argparse.Namespace) -> int:
     from zedo_xr.estimator.driver import lift
 
     ds = read_input(args.input, args.format, skeleton=args.skeleton, fps=args.fps)
+    if "pose3d" in ds:  # a lifted store: lift its keypoints again, replacing the old result
+        print(f"{args.input} already holds a lift; lifting its keypoints again into {args.out}")
+        ds = ds.drop_vars([v for v in ("reprojection_error", "best_hypothesis") if v in ds])
+        ds = ds.drop_dims("hypothesis", errors="ignore").drop_vars("pose3d", errors="ignore")
     K = parse_K(args.K) if args.K else None
     if K is None and "K" not in ds:
         raise UsageError("--K: the input has no intrinsics; pass --K fx,fy,cx,cy (pixels)")
