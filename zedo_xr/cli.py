@@ -245,23 +245,6 @@ def cmd_lift(args: argparse.Namespace) -> int:
     return 0
 
 
-def _read_training_poses(paths: list[str], skeleton: str | None, units: str):
-    """Concatenated H36M poses of every input and their provenance for the card."""
-    import xarray as xr
-
-    from zedo_xr.io.poses3d import load_poses3d
-    from zedo_xr.schema import FRAME
-
-    parts, provenance = [], []
-    for path in paths:
-        da = load_poses3d(path, skeleton=skeleton, units=units)
-        provenance.append({"name": Path(path).name, "frames": int(da.sizes[FRAME]),
-                           "source": str(da.attrs.get("source", "")),
-                           "units_read": da.attrs.get("units_read")})
-        parts.append(da.reset_coords(drop=True).drop_vars(FRAME, errors="ignore"))
-    return xr.concat(parts, dim=FRAME, coords="minimal", compat="override"), provenance
-
-
 def _train_argv(args: argparse.Namespace) -> list[str]:
     """The options that matter for the weights, for the card's ``command``."""
     import dataclasses
@@ -287,13 +270,16 @@ def _train_argv(args: argparse.Namespace) -> list[str]:
 def cmd_train(args: argparse.Namespace) -> int:
     import shlex
 
+    from zedo_xr.io.poses3d import load_training_poses
     from zedo_xr.prior.config import from_arguments
     from zedo_xr.prior.train import train_prior
 
     out = Path(args.out)
     checkpoint = Path(args.checkpoint) if args.checkpoint else out.with_name(out.name + ".checkpoint")
-    poses, provenance = _read_training_poses(args.inputs, args.skeleton, args.units)
-    held_out = _read_training_poses(args.eval, args.skeleton, args.units)[0] if args.eval else None
+    poses, provenance = load_training_poses(args.inputs, skeleton=args.skeleton, units=args.units)
+    held_out = None
+    if args.eval:
+        held_out = load_training_poses(args.eval, skeleton=args.skeleton, units=args.units)[0]
     command = "zedo train " + " ".join(shlex.quote(a) for a in _train_argv(args))
     config = from_arguments(args, name=args.name or out.name, command=command,
                             progress=not args.no_progress)

@@ -136,9 +136,14 @@ def _require_int(name: str, value: Any, minimum: int, *, none_ok: bool = False) 
         raise ValueError(f"{name}: expected {expected}, got {value!r}")
 
 
-def _validate_store(store: Any, overwrite: Any) -> None:
+def _validate_objects(prior: Any, store: Any, overwrite: Any) -> None:
+    """Clear errors for ``prior``, ``store`` and ``overwrite``."""
     import os
 
+    if not isinstance(prior, str | os.PathLike) and not all(
+            hasattr(prior, a) for a in ("eps", "to", "initial_poses")):
+        raise ValueError(f"prior: expected 'default', a prior directory or a loaded Prior, "
+                         f"got {type(prior).__name__}")
     if not isinstance(overwrite, bool | np.bool_):
         raise ValueError(f"overwrite: expected True or False, got {overwrite!r}")
     if store is None or isinstance(store, str | os.PathLike):
@@ -305,11 +310,19 @@ def _lift_flat(layout: _Layout, uv: np.ndarray, c: np.ndarray, Kn: np.ndarray, *
 
     if not temporal:
         return void_invalid(lift_arrays(uv, c, Kn, progress=progress, **run), c)
+    import contextlib
+
+    from zedo_xr.estimator.pipeline import Progress
     from zedo_xr.estimator.sequence import lift_sequence_arrays
 
     F, E = layout.shape[0], math.prod(layout.shape[1:])  # frame-major flattening: N = F x E
-    out = lift_sequence_arrays(uv.reshape(F, E, N_JOINTS, 2), c.reshape(F, E, N_JOINTS),
-                               Kn.reshape(F, E, 3, 3), fps=float(fps), sequence=sequence, **run)
+    own = not isinstance(progress, Progress)
+    bar = Progress(F * E, bool(progress)) if own else progress
+    with bar if own else contextlib.nullcontext():
+        out = lift_sequence_arrays(uv.reshape(F, E, N_JOINTS, 2), c.reshape(F, E, N_JOINTS),
+                                   Kn.reshape(F, E, 3, 3), fps=float(fps), sequence=sequence, **run)
+        if bar.bar is not None:  # the joint loop runs all frames at once: one step at the end
+            bar.bar.update(F * E)
     return {k: v.reshape(F * E, *v.shape[2:]) for k, v in out.items()}
 
 
@@ -507,7 +520,7 @@ def lift(
 
     _validate_parameters(hypotheses=hypotheses, seed=seed, batch_size=batch_size, dtype=dtype,
                          progress=progress, iterations=iterations)
-    _validate_store(store, overwrite)
+    _validate_objects(prior, store, overwrite)
     if is_movement_dataset(ds):  # movement's (time, space, keypoint, individual) layout
         ds = from_movement(ds)
     if iterations is not None:
