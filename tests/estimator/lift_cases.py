@@ -225,14 +225,21 @@ def garbage_in(out: xr.Dataset, ds: xr.Dataset, S: int) -> str | None:
     if out.sizes["hypothesis"] != S:
         return f"hypothesis: {out.sizes['hypothesis']} != {S}"
     ok = usable(ds).compute()
+    # Frames whose 2D cannot constrain a pose are flagged invalid and NaN, never invented.
+    valid = out.get("valid", ok)
+    if bool((valid & ~ok).any()):
+        return "valid where no joint was usable"
     pose_finite = np.isfinite(out["pose3d"]).all(("hypothesis", "joint", "coord"))
+    pose_nan = np.isnan(out["pose3d"]).all(("hypothesis", "joint", "coord"))
     err_finite = np.isfinite(out["reprojection_error"]).all("hypothesis")
-    if not bool((pose_finite | ~ok).all()):
-        return "non-finite pose3d where joints were usable"
-    if not bool((err_finite | ~ok).all()):
-        return "non-finite reprojection_error where joints were usable"
+    if not bool((pose_finite | ~valid).all()):
+        return "non-finite pose3d in a valid frame"
+    if not bool((pose_nan | valid).all()):
+        return "a pose in a frame flagged invalid"
+    if not bool((err_finite | ~valid).all()):
+        return "non-finite reprojection_error in a valid frame"
     best = out["best_hypothesis"].values
-    if ((best < 0) | (best >= S)).any():
+    if ((best < 0) | (best >= S))[valid.values].any() or (best[~valid.values] != -1).any():
         return f"best_hypothesis out of range: {np.unique(best)}"
     return None
 
