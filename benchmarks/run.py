@@ -1,4 +1,4 @@
-"""Run the benchmarks: ``python -m benchmarks.run [accuracy|speed|tune|paper|all] [--quick]``.
+"""Run the benchmarks: ``python -m benchmarks.run [accuracy|speed|busy|video|tune|paper|all] [--quick]``.
 
 ``nox -s bench -- speed --device cuda`` runs the speed benchmark on a GPU; ``paper`` recomputes
 every paper experiment (:mod:`benchmarks.paper`; the experiment priors come from
@@ -17,7 +17,8 @@ import argparse
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.run")
     parser.add_argument("which", nargs="*", default=["all"],
-                        choices=["all", "accuracy", "speed", "tune", "paper", "generalization"])
+                        choices=["all", "accuracy", "speed", "busy", "video", "tune", "paper",
+                                 "generalization"])
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke test")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--threads", type=int, default=2)
@@ -33,6 +34,14 @@ def main(argv: list[str] | None = None) -> int:
         from benchmarks import speed
 
         speed.run(device=args.device, threads=args.threads, quick=args.quick)
+    if "busy" in which:
+        from benchmarks import speed
+
+        speed.run_busy(threads=args.threads)
+    if "video" in which:
+        from benchmarks import video
+
+        video.run(quick=args.quick)
     if "accuracy" in which:
         from benchmarks import accuracy
 

@@ -181,7 +181,82 @@ def run(*, device: str = "cpu", threads: int = 2, quick: bool = False) -> dict[s
     return payload
 
 
+# ----------------------------------------------------------------------------- busy machine
+BUSY_SCRIPT = "while True: pass"
+"""The competing CPU-bound process of :func:`run_busy`."""
+
+
+def _time_lift(ds: Any, policy: str, threads: int) -> float:
+    """Seconds to lift ``ds`` frame by frame: with ``threads`` torch threads (``"fixed"``,
+    torch's own policy) or with the threads ``lift`` picks (``"zedo"``)."""
+    import torch
+
+    from zedo_xr.estimator.driver import lift
+    from zedo_xr.estimator.pipeline import lift_arrays
+
+    torch.set_num_threads(threads)
+    start = time.perf_counter()
+    if policy == "fixed":
+        lift_arrays(ds.keypoints.values, ds.confidence.values, ds.K.values, device="cpu")
+    else:
+        lift(ds, device="cpu", temporal=False, progress=False)
+    return time.perf_counter() - start
+
+
+def run_busy(*, threads: int = 2, frames: int = 100, repeats: int = 2) -> dict[str, Any]:
+    """Lift a 100-frame clip on an idle and on a busy CPU (one competing CPU-bound process).
+
+    Rows: ``fixed`` = ``threads`` torch threads throughout (torch's default on a ``threads``-core
+    machine); ``zedo`` = the threads :func:`zedo_xr.lift` picks for the chunk size and the load.
+    The ratio busy / idle must stay <= 1.5. Writes ``benchmarks/results/speed_busy.{json,md}``.
+    """
+    import os
+
+    ds = views(TestSet("cmu-test", "in-domain", frames).poses(), "exact")
+    _time_lift(ds.isel(frame=slice(0, 2)), "fixed", 1)  # warm-up: prior loaded and cached
+    rows = []
+    for policy in ("fixed", "zedo"):
+        idle = min(_time_lift(ds, policy, threads) for _ in range(repeats))
+        load_idle = os.getloadavg()[0]
+        hog = subprocess.Popen([sys.executable, "-c", BUSY_SCRIPT])
+        try:
+            time.sleep(1.0)
+            busy = min(_time_lift(ds, policy, threads) for _ in range(repeats))
+        finally:
+            hog.kill()
+            hog.wait()
+        rows.append({"policy": policy, "threads": threads, "frames": frames,
+                     "idle_seconds": round(idle, 2), "busy_seconds": round(busy, 2),
+                     "idle_frames_per_second": round(frames / idle, 1),
+                     "busy_frames_per_second": round(frames / busy, 1),
+                     "busy_over_idle": round(busy / idle, 2), "load_average_1min": round(load_idle, 2)})
+        print(rows[-1], flush=True)
+    payload = {"machine": machine(), "rows": rows, "target_busy_over_idle": 1.5}
+    md = [
+        "# Speed on a busy CPU (100-frame clip, S = 1, default settings, frame by frame)",
+        "",
+        markdown_table(rows, ["policy", "threads", "frames", "idle_frames_per_second",
+                              "busy_frames_per_second", "busy_over_idle", "load_average_1min"],
+                       floatfmt=".3g"),
+        "",
+        f"`fixed`: {threads} torch threads throughout (torch's default on a {threads}-core machine); "
+        "`zedo`: the intra-op threads `lift` picks for the chunk size and the idle cores "
+        "(`zedo_xr/estimator/threads.py`), the caller's setting restored afterwards. `busy`: one "
+        f"competing CPU-bound process (`python -c '{BUSY_SCRIPT}'`). Target: busy / idle <= 1.5. "
+        "`idle` means without that extra process: the machine's other jobs run in both (the 1-minute "
+        "load average before the busy run is given), so on a shared machine `idle` is already busy.",
+        "",
+        f"Machine: {payload['machine'].get('cpu_model', payload['machine']['cpu'])}, "
+        f"{payload['machine']['cpu_count']} CPUs. Command: `{payload['machine']['command']}`.",
+    ]
+    write_results("speed_busy", payload, "\n".join(md))
+    return payload
+
+
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["--busy"]:
+        run_busy()
+        raise SystemExit(0)
     if sys.argv[1:2] == ["--report"]:  # rewrite speed_<device>.md from its JSON
         name = f"speed_{sys.argv[2] if len(sys.argv) > 2 else 'cpu'}"
         stored = json.loads((RESULTS / f"{name}.json").read_text())

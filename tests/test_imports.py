@@ -1,4 +1,6 @@
-"""The package's module import graph has no cycle (read statically, function-local imports too).
+"""The package's import graph has no cycle and follows the layers of docs/design.md.
+
+The graph is read statically, function-local imports included.
 
 A cycle that "works" only because one side imports inside a function still ties the two modules
 together: neither can be read, tested or moved alone. So every ``import`` statement counts,
@@ -10,17 +12,30 @@ parent packages does not count, since every module would otherwise depend on ``z
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
-import pytest
-
 PACKAGE = Path(__file__).resolve().parents[1] / "zedo_xr"
+DESIGN = PACKAGE.parent / "docs" / "design.md"
 
-# Edges of cycles that another change is breaking; each entry says why it is tolerated for now.
-KNOWN_CYCLE_EDGES: dict[tuple[str, str], str] = {
-    ("zedo_xr.prior.quality", "zedo_xr.prior.train"): (
-        "quality borrows train.camera_views; the prior split moves the views to a leaf module"
-    ),
+# The layers of docs/design.md: a module imports only from lower layers or from its own subpackage.
+LAYERS: dict[str, int] = {
+    "zedo_xr._version": 1,
+    "zedo_xr.camera": 1,
+    "zedo_xr.data": 1,
+    "zedo_xr.device": 1,
+    "zedo_xr.schema": 1,
+    "zedo_xr.skeleton": 2,
+    "zedo_xr.datasets": 3,
+    "zedo_xr.metrics": 3,
+    "zedo_xr.prior": 3,
+    "zedo_xr.io": 4,
+    "zedo_xr.estimator": 5,
+    "zedo_xr.viz": 6,
+    "zedo_xr.demo": 7,
+    "zedo_xr.accessor": 8,
+    "zedo_xr.cli": 8,
+    "zedo_xr": 9,
 }
 
 
@@ -120,12 +135,19 @@ def _describe(graph: dict[str, set[str]], component: list[str]) -> str:
 
 
 def test_graph_sees_function_local_and_from_imports():
+    modules = {m: Path() for m in ("zedo_xr", "zedo_xr.a", "zedo_xr.a.b", "zedo_xr.c", "zedo_xr.x")}
+    code = (
+        "import numpy\nimport zedo_xr.c\n"
+        "def f():\n    from zedo_xr.a import b, name\n    from zedo_xr.c import thing\n"
+        "class K:\n    def g(self):\n        from .a.b import h\n        from . import x\n"
+    )
+    found = set()
+    for node in ast.walk(ast.parse(code)):
+        found.update(_imported(node, "zedo_xr.x", False, modules))
+    assert found == {"zedo_xr.c", "zedo_xr.a.b", "zedo_xr.a"}  # never itself, never numpy
     graph = import_graph()
     assert "zedo_xr.schema" in graph["zedo_xr.metrics"]  # a top-level `from ... import`
     assert "zedo_xr.camera" in graph["zedo_xr.metrics"]  # imported inside pa_mpjpe
-    assert "zedo_xr.io.store" in graph["zedo_xr.accessor"] or "zedo_xr.estimator.driver" in (
-        graph["zedo_xr.accessor"]
-    )
 
 
 def test_find_cycles_reports_each_cycle_once():
@@ -136,20 +158,54 @@ def test_find_cycles_reports_each_cycle_once():
 
 def test_no_import_cycles():
     graph = import_graph()
-    known = [(a, b) for (a, b) in KNOWN_CYCLE_EDGES if b in graph.get(a, set())]
-    for a, b in known:
-        graph[a].discard(b)
     cycles = find_cycles(graph)
     assert not cycles, "import cycles in zedo_xr (every import counts, function-local too):\n" + (
         "\n".join(_describe(graph, c) for c in cycles)
     )
 
 
-@pytest.mark.parametrize("edge", sorted(KNOWN_CYCLE_EDGES), ids=lambda e: f"{e[0]}->{e[1]}")
-def test_known_cycle_edges_still_close_a_cycle(edge):
-    """A known edge stays listed only while it closes a cycle; once broken, drop it here."""
-    graph = import_graph()
-    a, b = edge
-    if b not in graph.get(a, set()) or not any(a in c and b in c for c in find_cycles(graph)):
-        pytest.fail(f"{a} -> {b} no longer closes a cycle: remove it from KNOWN_CYCLE_EDGES")
-    pytest.xfail(KNOWN_CYCLE_EDGES[edge])
+def _unit(module: str) -> str:
+    """The top-level module or subpackage a module belongs to (``zedo_xr.io.bvh`` -> ``zedo_xr.io``)."""
+    return ".".join(module.split(".")[:2])
+
+
+def layer_violations(graph: dict[str, set[str]]) -> tuple[list[str], list[tuple[str, str]]]:
+    """Modules without a layer, and edges that go sideways or up between layers."""
+    unplaced = sorted({_unit(m) for m in graph} - set(LAYERS))
+    bad = [
+        (a, b)
+        for a in sorted(graph)
+        for b in sorted(graph[a])
+        if _unit(a) in LAYERS and _unit(b) in LAYERS and _unit(a) != _unit(b)
+        and LAYERS[_unit(b)] >= LAYERS[_unit(a)]
+    ]
+    return unplaced, bad
+
+
+def test_layers():
+    unplaced, bad = layer_violations(import_graph())
+    assert not unplaced, (
+        f"modules without a layer: {unplaced}; add them to LAYERS here and to docs/design.md"
+    )
+    assert not bad, "imports that go sideways or up the layers of docs/design.md:\n" + "\n".join(
+        f"  {a} (layer {LAYERS[_unit(a)]}) -> {b} (layer {LAYERS[_unit(b)]})" for a, b in bad
+    )
+
+
+def documented_layers(text: str) -> dict[str, int]:
+    """``{module: layer}`` from the numbered list of the ``## Layers`` section of design.md."""
+    section = text.split("## Layers", 1)[-1].split("\n## ", 1)[0]
+    layers: dict[str, int] = {}
+    for item in re.finditer(r"^(\d+)\. (.*?)(?=^\d+\. |\n\n|\Z)", section, re.M | re.S):
+        for name in re.findall(r"`([\w.]+)`", item.group(2)):
+            module = name if name.startswith("zedo_xr") else f"zedo_xr.{name}"
+            layers[module] = int(item.group(1))
+    return layers
+
+
+def test_design_document_lists_these_layers():
+    documented = {m: n for m, n in documented_layers(DESIGN.read_text()).items() if m in LAYERS}
+    assert documented == LAYERS, (
+        "docs/design.md's layers differ from LAYERS here: "
+        f"{ {m: (documented.get(m), n) for m, n in LAYERS.items() if documented.get(m) != n} }"
+    )

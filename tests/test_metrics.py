@@ -178,3 +178,21 @@ def test_evaluate_extra_dim_and_errors(gt, rng):
         M.evaluate(ds.drop_vars("pose3d_gt"))
     with pytest.raises(SchemaError, match="millimetres"):
         M.evaluate(ds * 1000.0)
+
+
+def test_evaluate_skips_and_counts_frames_without_a_pose():
+    from zedo_xr.metrics import evaluate
+
+    rng = np.random.default_rng(0)
+    gt = xr.DataArray(rng.normal(0, 0.3, (5, 17, 3)) + [0, 0, 5], dims=("frame", "joint", "coord"),
+                      coords={"joint": list(H36M_JOINTS)})
+    pred = (gt + 0.01).expand_dims(hypothesis=1, axis=1).copy()
+    pred[1] = np.nan  # not lifted
+    pred[3] = 9.0     # a pose flagged invalid: skipped although finite
+    ds = xr.Dataset({"pose3d": pred, "pose3d_gt": gt,
+                     "valid": ("frame", [True, False, True, False, False]),
+                     "interpolated": ("frame", [False, False, False, False, True])})
+    scores = evaluate(ds)
+    assert scores.attrs["n_skipped_frames"] == 2 and scores.attrs["n_interpolated_frames"] == 1
+    assert scores.attrs["mpjpe_mean"] == pytest.approx(0.0, abs=1e-9)  # root-aligned offset
+    assert np.isnan(scores["mpjpe"].values[[1, 3], 0]).all()

@@ -172,6 +172,17 @@ def test_twin_and_the_left_right_tables_derived_from_it():
     assert all(b == a.replace("left", "right") for a, b in bones)
 
 
+@pytest.mark.parametrize("name", sorted(sk.SKELETONS))
+def test_every_sided_joint_has_its_twin(name):
+    joints = sk.get_skeleton(name).joints
+    for j in joints:
+        if sk.side(j) is not None:
+            assert sk.twin(j) in joints, f"{name}: {j} has no twin {sk.twin(j)}"
+            assert sk.twin(sk.twin(j)) == j
+            assert sk.side(sk.twin(j)) != sk.side(j)
+    assert sk.twin("LEFT_HIP") == "RIGHT_HIP" and sk.twin("Right_Knee") == "Left_Knee"
+
+
 def test_bone_lengths(rng):
     pose = xr.DataArray(rng.normal(size=(3, 17, 3)), dims=("frame", "joint", "coord"),
                         coords={"joint": list(sk.H36M_JOINTS)})

@@ -33,9 +33,11 @@ from zedo_xr.schema import (
     BEST_HYPOTHESIS,
     COORD,
     HYPOTHESIS,
+    INTERPOLATED,
     JOINT,
     POSE3D,
     POSE3D_GT,
+    VALID,
     SchemaError,
     labels,
     require_dims,
@@ -441,6 +443,10 @@ def evaluate(
         ``attrs`` repeat them as ``{m}_mean``, ``{m}_min_mean``, ``{m}_best_mean`` floats,
         plus the protocol settings.
 
+        Frames without a lifted pose (``pose3d`` all NaN, or ``valid`` False and not
+        ``interpolated``, see :func:`zedo_xr.lift`) are skipped by every mean; ``attrs`` count
+        them as ``n_skipped_frames`` (and bridged gaps as ``n_interpolated_frames``).
+
     Examples
     --------
     >>> import numpy as np, xarray as xr
@@ -461,7 +467,7 @@ def evaluate(
                 f"{var}: evaluate needs '{POSE3D}' (frame, hypothesis, joint, coord) and "
                 f"'{POSE3D_GT}' (frame, joint, coord) in metres; got variables {list(ds.data_vars)}"
             )
-    pred, gt = ds[POSE3D], ds[POSE3D_GT]
+    pred, gt = _lifted(ds), ds[POSE3D_GT]
     if HYPOTHESIS not in pred.dims:
         pred = pred.expand_dims({HYPOTHESIS: 1}, axis=1 if pred.ndim >= 3 else 0)
     validate_pose3d(pred, POSE3D, hypotheses=True)
@@ -513,10 +519,21 @@ def evaluate(
             "joints": list(joints) if joints is not None else "all",
             "n_frames": int(gt.sizes.get("frame", 1)),
             "n_hypotheses": int(pred.sizes[HYPOTHESIS]),
+            "n_skipped_frames": int(pred.isnull().all([HYPOTHESIS, JOINT, COORD]).sum()),
+            "n_interpolated_frames": int(ds[INTERPOLATED].sum()) if INTERPOLATED in ds else 0,
             **attrs,
         }
     )
     return result
+
+
+def _lifted(ds: xr.Dataset) -> xr.DataArray:
+    """``pose3d`` with frames flagged as not lifted (``valid`` False, not ``interpolated``) NaN."""
+    pred = ds[POSE3D]
+    if VALID not in ds:
+        return pred
+    keep = ds[VALID] | ds[INTERPOLATED] if INTERPOLATED in ds else ds[VALID]
+    return pred.where(keep)
 
 
 def _nanmean(da: xr.DataArray) -> float:

@@ -7,7 +7,7 @@ extra dims such as ``individual`` or ``camera`` ride along.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -52,6 +52,8 @@ POSE3D = "pose3d"
 POSE3D_GT = "pose3d_gt"
 REPROJECTION_ERROR = "reprojection_error"
 BEST_HYPOTHESIS = "best_hypothesis"
+VALID = "valid"
+INTERPOLATED = "interpolated"
 
 VARIABLE_DIMS: dict[str, tuple[str, ...]] = {
     KEYPOINTS: (FRAME, JOINT, UV),
@@ -60,6 +62,8 @@ VARIABLE_DIMS: dict[str, tuple[str, ...]] = {
     POSE3D_GT: (FRAME, JOINT, COORD),
     REPROJECTION_ERROR: (FRAME, HYPOTHESIS),
     BEST_HYPOTHESIS: (FRAME,),
+    VALID: (FRAME,),
+    INTERPOLATED: (FRAME,),
 }
 """Required dims of each variable of the data model (extra dims may ride along)."""
 
@@ -240,8 +244,9 @@ def validate_lift_input(ds: xr.Dataset, K: Any = None) -> xr.DataArray:
     return K_da
 
 
-def labels(names: Iterable[str]) -> np.ndarray:
-    """String labels as an object array: zarr v3 stores these without a spec warning."""
+def labels(names: Iterable[Hashable]) -> np.ndarray:
+    """Labels (strings, or ids such as individuals) as an object array: zarr v3 stores these
+    without a spec warning."""
     return np.array(list(names), dtype=object)
 
 

@@ -51,19 +51,30 @@ def side(name: str) -> str | None:
 
 
 def twin(name: str) -> str | None:
-    """The mirror-image name of a sided joint (swapping the side marker in place), else None.
+    """The mirror-image name of a sided joint (its side marker swapped, case kept), else None.
 
     Examples
     --------
-    >>> twin("left_knee"), twin("RShoulder"), twin("mouth_left"), twin("pelvis")
-    ('right_knee', 'LShoulder', 'mouth_right', None)
+    >>> twin("left_knee"), twin("RShoulder"), twin("mouth_left"), twin("LEFT_HIP"), twin("pelvis")
+    ('right_knee', 'LShoulder', 'mouth_right', 'RIGHT_HIP', None)
     """
-    if side(name) is None:
+    this = side(name)
+    if this is None:
         return None
-    for a, b in (("left", "right"), ("right", "left"), ("Left", "Right"), ("Right", "Left")):
-        if name.startswith(a + "_") or name.endswith("_" + a):
-            return name.replace(a, b)
-    return ("R" if name[0] == "L" else "L") + name[1:]
+    other = "right" if this == "left" else "left"
+    n = len(this)
+    if name.lower().startswith(this + "_"):
+        return _like(other, name[:n]) + name[n:]
+    if name.lower().endswith("_" + this):
+        return name[:-n] + _like(other, name[-n:])
+    return ("R" if name[0] == "L" else "L") + name[1:]  # OpenPose's LShoulder / RShoulder
+
+
+def _like(word: str, model: str) -> str:
+    """``word`` in the letter case of ``model`` (``left``, ``Left`` or ``LEFT``)."""
+    if model.isupper():
+        return word.upper()
+    return word.capitalize() if model[0].isupper() else word
 
 
 def _pairs(joints: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
@@ -688,6 +699,6 @@ def skeleton_of(names) -> Skeleton:
         raise SchemaError(
             f"keypoint names: expected the joint names of a known skeleton "
             f"({sorted(SKELETONS)}), got {sorted(wanted)[:8]}{' ...' if len(wanted) > 8 else ''}; "
-            "pass skeleton=... or rename the keypoints"
+            "name the skeleton (zedo_xr.io.from_movement(ds, skeleton=...)) or rename the keypoints"
         )
     return min(matches, key=lambda s: (s.name != "h36m17", len(s.joints)))

@@ -83,3 +83,43 @@ def test_time_grid_and_validation():
         LoopSettings(step="euler")
     with pytest.raises(ValueError, match="warmup"):
         LoopSettings(warmup=2)
+
+
+def test_robust_weights_down_weight_outliers(device, dtype):
+    from zedo_xr.estimator.loop import robust_weights
+
+    r = torch.tensor([[3.0, 4.0, 2.0, 5.0, 60.0], [40.0, 50.0, 45.0, 60.0, 55.0]], device=device, dtype=dtype)
+    visible = torch.tensor([[True] * 5, [True, True, True, True, False]], device=device)
+    gm = robust_weights(r, visible, loss="geman_mcclure", scale=3.0, min_px=8.0)
+    assert gm.shape == r.shape and gm.dtype == dtype and gm.device.type == device.type
+    assert gm[0, :4].min() > 0.7 and gm[0, 4] < 0.05
+    # Residuals large everywhere (early iterations) are not outliers: the scale is relative.
+    assert gm[1, :4].min() > 0.5 and gm[1, 4] == 0
+    hub = robust_weights(r, visible, loss="huber", scale=3.0, min_px=8.0)
+    assert hub[0, 4] == pytest.approx(12.0 / 60.0)
+    assert torch.equal(robust_weights(r, visible, loss="none"), visible.to(dtype))
+    with pytest.raises(ValueError, match="robust"):
+        robust_weights(r, visible, loss="cauchy")
+    with pytest.raises(ValueError, match="robust"):
+        LoopSettings(robust="cauchy")
+
+
+def test_robust_loop_resists_a_wrong_wrist(device):
+    rel, absolute, uv = _same_pose_scene(seed=2)
+    uv = uv.copy()
+    uv[:, 13, 0] += 60.0  # left wrist 60 px off in every frame
+    errors, weights = {}, {}
+    for robust in ("none", "geman_mcclure"):
+        settings = LoopSettings(iterations=200, step="tweedie", step_size=0.2, robust=robust,
+                                robust_scale=4.0, robust_min_px=8.0)
+        res, _ = _run(rel, uv, np.ones((5, 17)), settings, device, torch.float64, std=0.05)
+        pose = res["pose"].cpu().numpy()
+        err = np.linalg.norm((pose - pose[:, :1]) - rel, axis=-1)
+        errors[robust] = (err[:, 13].mean(), err[:, [j for j in range(17) if j != 13]].mean())
+        weights[robust] = res["joint_weight"].cpu().numpy()
+    assert weights["geman_mcclure"][:, 13].max() < 0.1
+    assert weights["geman_mcclure"][:, [0, 1, 4, 7]].min() > 0.5
+    assert (weights["none"] == 1).all()
+    # The wrong wrist is left to the prior instead of being pulled 0.2 m off; the rest stays put.
+    assert errors["geman_mcclure"][0] < 0.3 * errors["none"][0], errors
+    assert errors["geman_mcclure"][1] <= 1.05 * errors["none"][1], errors

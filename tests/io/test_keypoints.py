@@ -80,7 +80,7 @@ def test_absurd_scores_are_refused(bad):
 
 
 def test_shapes_and_image_size_checks(rng):
-    with pytest.raises(SchemaError, match=r"keypoints: expected 17 joints .*got 26"):
+    with pytest.raises(SchemaError, match=r"keypoints: expected the 17 joints of skeleton .coco17., got 26"):
         keypoints_dataset(np.zeros((2, 26, 2)) + 300, "coco17")
     with pytest.raises(SchemaError, match=r"confidence: expected shape \(2, 17\)"):
         keypoints_dataset(np.zeros((2, 17, 2)) + 300, "coco17", confidence=np.ones((2, 16)))
@@ -90,3 +90,11 @@ def test_shapes_and_image_size_checks(rng):
         keypoints_dataset(rng.uniform(5000, 6000, (2, 17, 2)), "coco17", image_size=(64, 48))
     with pytest.raises(SchemaError, match=r"image_size: expected \(width, height\)"):
         keypoints_dataset(rng.uniform(0, 600, (2, 17, 2)), "coco17", image_size=640)
+
+
+def test_single_frame_and_skeleton_hint(rng):
+    ds = keypoints_dataset(rng.uniform(300, 700, (17, 2)), "coco17")
+    assert ds.sizes["frame"] == 1
+    with pytest.raises(SchemaError, match=r"expected the 26 joints of skeleton 'halpe26', got 17 "
+                                          r"\(skeletons with 17 joints: coco17, h36m17, mpi_inf_3dhp17\)"):
+        keypoints_dataset(rng.uniform(300, 700, (3, 17, 2)), "halpe26")

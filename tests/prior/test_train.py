@@ -6,13 +6,8 @@ import torch
 import xarray as xr
 
 from zedo_xr.prior import load_prior, train_prior
-from zedo_xr.prior.train import (
-    bone_length_factors,
-    camera_views,
-    learning_rate,
-    sample_times,
-    scale_bones,
-)
+from zedo_xr.prior.augment import bone_length_factors, camera_views, scale_bones
+from zedo_xr.prior.train import learning_rate, sample_times
 from zedo_xr.skeleton import H36M_BONES, flip_permutation
 
 TINY = {"batch_size": 64, "warmup": 2, "width": 64, "blocks": 1, "progress": False,

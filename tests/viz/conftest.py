@@ -68,6 +68,7 @@ def without_pose(ds: xr.Dataset, frames: slice) -> xr.Dataset:
     out = ds.copy(deep=True)
     out["pose3d"][{"frame": frames}] = np.nan
     out["reprojection_error"][{"frame": frames}] = np.nan
+    out["best_hypothesis"][{"frame": frames}] = -1
     out["valid"] = ("frame",), np.ones(out.sizes["frame"], dtype=bool)
     out["valid"][{"frame": frames}] = False
     return out

@@ -69,3 +69,7 @@ def test_title_says_when_there_is_no_pose(ds: xr.Dataset) -> None:
     assert traces.title(view, 3).startswith("zedo-xr · frame 3 · best hypothesis ")
     update = traces.frame_update(view, 4)
     assert all(v is None for v in update[0]["x"])
+    assert view.best is not None and view.best[4] == ""  # best_hypothesis -1: none
+    bridged = prepare(ds.assign(interpolated=("frame", [i == 2 for i in range(12)])))
+    assert traces.title(bridged, 2).endswith(" · interpolated (no detections)")
+    assert "interpolated" not in traces.title(bridged, 3)

@@ -1,7 +1,11 @@
 """``zedo_xr.lift``: the xarray edge of the estimator.
 
 Validates the call, turns a dataset of the data model into flat arrays for
-:func:`zedo_xr.estimator.pipeline.lift_arrays`, and puts the outputs back on the dataset's dims.
+:func:`zedo_xr.estimator.pipeline.lift_arrays` (frame by frame) or time-major arrays for
+:func:`zedo_xr.estimator.sequence.lift_sequence_arrays` (when the frame axis is time), and puts
+the outputs back on the dataset's dims. Frames without enough 2D evidence come back NaN with
+``valid = False`` (:mod:`zedo_xr.estimator.validity`); without K, an image size gives an
+estimated one (:mod:`zedo_xr.estimator.intrinsics`).
 One output template (:data:`OUTPUT_VARIABLES`) describes every variable a lift adds; the eager
 path, the dask template and the store skeleton are all built from it. Dask-backed inputs are
 lifted lazily, block by block; ``store=`` lifts chunk by chunk into a resumable zarr store.
@@ -30,6 +34,7 @@ from zedo_xr.schema import (
     COORDS_3D,
     FRAME,
     HYPOTHESIS,
+    INTERPOLATED,
     JOINT,
     K_VAR,
     KEYPOINTS,
@@ -37,6 +42,7 @@ from zedo_xr.schema import (
     REPROJECTION_ERROR,
     ROW,
     UV,
+    VALID,
     SchemaError,
 )
 from zedo_xr.skeleton import H36M_JOINTS
@@ -68,7 +74,11 @@ class OutputVariable:
 OUTPUT_VARIABLES: tuple[OutputVariable, ...] = (
     OutputVariable(POSE3D, (HYPOTHESIS, JOINT, COORD), "float32", np.nan, {"units": "m"}),
     OutputVariable(REPROJECTION_ERROR, (HYPOTHESIS,), "float32", np.nan, {"units": "pixels"}),
-    OutputVariable(BEST_HYPOTHESIS, (), "int64", -1),
+    OutputVariable(BEST_HYPOTHESIS, (), "int64", -1, {"description": "-1 where no pose was lifted"}),
+    OutputVariable(VALID, (), "bool", False,
+                   {"description": "the frame's 2D constrains a pose (enough joints, a hip or shoulder)"}),
+    OutputVariable(INTERPOLATED, (), "bool", False,
+                   {"description": "a short gap bridged from neighbouring frames by sequence lifting"}),
 )
 """Every output variable of a lift (the one template of eager, dask and store results)."""
 
@@ -124,6 +134,24 @@ def _require_int(name: str, value: Any, minimum: int, *, none_ok: bool = False) 
     if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
         expected = f"an integer >= {minimum}" + (" or None" if none_ok else "")
         raise ValueError(f"{name}: expected {expected}, got {value!r}")
+
+
+def _validate_objects(prior: Any, store: Any, overwrite: Any) -> None:
+    """Clear errors for ``prior``, ``store`` and ``overwrite``."""
+    import os
+
+    if not isinstance(prior, str | os.PathLike) and not all(
+            hasattr(prior, a) for a in ("eps", "to", "initial_poses")):
+        raise ValueError(f"prior: expected 'default', a prior directory or a loaded Prior, "
+                         f"got {type(prior).__name__}")
+    if not isinstance(overwrite, bool | np.bool_):
+        raise ValueError(f"overwrite: expected True or False, got {overwrite!r}")
+    if store is None or isinstance(store, str | os.PathLike):
+        return
+    from zarr.abc.store import Store
+
+    if not isinstance(store, Store):
+        raise ValueError(f"store: expected a path or a zarr store, got {type(store).__name__}")
 
 
 def _validate_parameters(*, hypotheses: Any, seed: Any, batch_size: Any, dtype: Any,
@@ -252,6 +280,12 @@ def _provenance(run: Mapping[str, Any], *, preset: str, seconds: float | None) -
         "zedo_device": str(run["device"]),
         "zedo_settings": json.dumps(settings.to_dict()),
     }
+    attrs["zedo_temporal"] = int(bool(run.get("temporal")))
+    if run.get("temporal"):
+        from dataclasses import asdict
+
+        attrs["zedo_fps"] = float(run["fps"])
+        attrs["zedo_sequence"] = json.dumps(asdict(run["sequence"]))
     if seconds is not None:
         attrs["zedo_seconds"] = round(float(seconds), 3)
     return attrs
@@ -262,18 +296,41 @@ def _lift_eager(part: xr.Dataset, kp: xr.DataArray, conf: xr.DataArray, K_da: xr
                 progress: Any = False, **run: Any) -> xr.Dataset:
     """Lift an in-memory dataset (its :func:`_prepare` d arrays given); ``run`` holds the
     arguments of :func:`~zedo_xr.estimator.pipeline.lift_arrays`."""
-    from zedo_xr.estimator.pipeline import lift_arrays
+    layout = _Layout.of(kp, int(run["hypotheses"]))
+    result = _lift_flat(layout, *_flatten(kp, conf, K_da), progress=progress, **run)
+    return _attach(part, layout.from_flat(result))
 
-    result = lift_arrays(*_flatten(kp, conf, K_da), progress=progress, **run)
-    return _attach(part, _Layout.of(kp, int(run["hypotheses"])).from_flat(result))
+
+def _lift_flat(layout: _Layout, uv: np.ndarray, c: np.ndarray, Kn: np.ndarray, *, progress: Any,
+               temporal: bool = False, fps: float | None = None, sequence: Any = None,
+               **run: Any) -> dict[str, np.ndarray]:
+    """Flat ``(N, ...)`` outputs of frame-wise or sequence lifting (N over the batch dims)."""
+    from zedo_xr.estimator.pipeline import lift_arrays
+    from zedo_xr.estimator.validity import void_invalid
+
+    if not temporal:
+        return void_invalid(lift_arrays(uv, c, Kn, progress=progress, **run), c)
+    import contextlib
+
+    from zedo_xr.estimator.pipeline import Progress
+    from zedo_xr.estimator.sequence import lift_sequence_arrays
+
+    F, E = layout.shape[0], math.prod(layout.shape[1:])  # frame-major flattening: N = F x E
+    own = not isinstance(progress, Progress)
+    bar = Progress(F * E, bool(progress)) if own else progress
+    with bar if own else contextlib.nullcontext():
+        out = lift_sequence_arrays(uv.reshape(F, E, N_JOINTS, 2), c.reshape(F, E, N_JOINTS),
+                                   Kn.reshape(F, E, 3, 3), fps=float(fps), sequence=sequence, **run)
+        if bar.bar is not None:  # the joint loop runs all frames at once: one step at the end
+            bar.bar.update(F * E)
+    return {k: v.reshape(F * E, *v.shape[2:]) for k, v in out.items()}
 
 
 def _lift_block(block: xr.Dataset, **run: Any) -> xr.Dataset:
-    from zedo_xr.estimator.pipeline import lift_arrays
-
     kp = block[KEYPOINTS]
-    result = lift_arrays(*_flatten(kp, block[CONFIDENCE], block[K_VAR]), progress=False, **run)
-    return _Layout.of(kp, int(run["hypotheses"])).from_flat(result)
+    layout = _Layout.of(kp, int(run["hypotheses"]))
+    result = _lift_flat(layout, *_flatten(kp, block[CONFIDENCE], block[K_VAR]), progress=False, **run)
+    return layout.from_flat(result)
 
 
 def _lift_dask(ds: xr.Dataset, kp: xr.DataArray, conf: xr.DataArray, K_da: xr.DataArray,
@@ -289,28 +346,69 @@ def _lift_dask(ds: xr.Dataset, kp: xr.DataArray, conf: xr.DataArray, K_da: xr.Da
     return _attach(ds, res)
 
 
+def content_hash(ds: xr.Dataset) -> str:
+    """sha256 of every variable, coordinate and attribute of ``ds`` (names, dims, dtypes, values)."""
+    import hashlib
+    import json
+
+    h = hashlib.sha256()
+    for name in sorted(map(str, ds.variables)):
+        var = ds.variables[name]
+        values = np.asarray(var.values)
+        h.update(json.dumps([name, list(map(str, var.dims)), values.dtype.str, values.shape]).encode())
+        if values.dtype.kind == "O":
+            h.update("\x00".join(map(str, values.ravel())).encode())
+        else:
+            h.update(np.ascontiguousarray(values).tobytes())
+    h.update(json.dumps({str(k): str(v) for k, v in ds.attrs.items()}, sort_keys=True).encode())
+    return h.hexdigest()
+
+
+def _store_identity(ds: xr.Dataset, attrs: Mapping[str, Any], run: Mapping[str, Any]) -> dict[str, Any]:
+    """What a store's results depend on: the inputs' content hash and every setting.
+
+    The device is not part of it: a lift interrupted on a GPU may resume on a CPU.
+    """
+    return {
+        "inputs": content_hash(ds),
+        "prior_hash": attrs["zedo_prior_hash"],
+        "zedo_version": attrs["zedo_version"],
+        "hypotheses": int(run["hypotheses"]),
+        "seed": int(run["seed"]),
+        "dtype": run["dtype"],
+        "settings": run["settings"].to_dict(),
+    }
+
+
 def _lift_to_store(ds: xr.Dataset, store: Any, *, K: Any, preset: str, progress: bool,
-                   **run: Any) -> xr.Dataset:
+                   overwrite: bool, **run: Any) -> xr.Dataset:
     """Lift chunk by chunk into a resumable zarr store (see ``store`` in :func:`lift`)."""
     from zedo_xr.estimator.pipeline import Progress, default_batch_size
     from zedo_xr.io.store import ChunkedZarrWriter, open_zarr
 
     ds = ds.load()
+    kp, _, K_da = _prepare(ds, K)
     if K is not None:
-        ds = ds.assign({K_VAR: schema.as_intrinsics(K)})
-    kp, _, _ = _prepare(ds, None)
+        ds = ds.assign({K_VAR: K_da})
     layout = _Layout.of(kp, int(run["hypotheses"]))
     frame_chunk = int(run["batch_size"] or default_batch_size(run["device"], layout.hypotheses))
     template = _attach(ds, layout.template({FRAME: frame_chunk}))
     template.attrs.update(_provenance(run, preset=preset, seconds=None))
-    writer = ChunkedZarrWriter(store, template, frame_chunk=frame_chunk)
+    identity = _store_identity(ds, template.attrs, run)
+    writer = ChunkedZarrWriter(store, template, frame_chunk=frame_chunk, identity=identity,
+                               overwrite=overwrite)
     pending = writer.pending()
     todo = sum(writer.frames(i).stop - writer.frames(i).start for i in pending)
     n_frames = ds.sizes[FRAME]
+    # Sequences see half a second of context on each side of a chunk, so chunks join smoothly.
+    margin = round(0.5 * run["fps"]) if run.get("temporal") else 0
     with Progress(n_frames, progress, done=n_frames - todo) as bar:
         for index in pending:
-            part = ds.isel({FRAME: writer.frames(index)})
-            writer.write(index, _lift_eager(part, *_prepare(part, None), progress=bar, **run))
+            frames = writer.frames(index)
+            lo, hi = max(0, frames.start - margin), min(n_frames, frames.stop + margin)
+            part = ds.isel({FRAME: slice(lo, hi)})
+            lifted = _lift_eager(part, *_prepare(part, None), progress=bar, **run)
+            writer.write(index, lifted.isel({FRAME: slice(frames.start - lo, frames.stop - lo)}))
     writer.finalize()
     return open_zarr(store)
 
@@ -329,6 +427,10 @@ def lift(
     settings: str | LiftSettings = "default",
     dtype: str = "float32",
     store: Any = None,
+    overwrite: bool = False,
+    temporal: bool | str = "auto",
+    sequence: Any = None,
+    image_size: tuple[int, int] | None = None,
     **overrides: Any,
 ) -> xr.Dataset:
     """Lift 2D keypoints to 3D poses with ZeDO.
@@ -340,9 +442,10 @@ def lift(
         absent joints are treated as missing), optional ``confidence (frame, joint)`` (0 or NaN
         keypoints mean missing) and optional ``K``. Extra dims (``individual``, ``camera``...)
         are lifted independently. ``uv`` labels, when present, must be ``u`` and ``v`` (any
-        order). Pixel values and focal lengths must lie within a million pixels. A 2D movement poses dataset (``position (time, space,
-        keypoint, individual)``, singular or plural dim names, keypoints of any known skeleton)
-        is converted first with :func:`zedo_xr.io.from_movement`.
+        order). Pixel values and focal lengths must lie within a million pixels. A 2D movement
+        poses dataset (``position (time, space, keypoint, individual)``, singular or plural dim
+        names, keypoints of any known skeleton) is converted first with
+        :func:`zedo_xr.io.from_movement`.
     K : array-like or DataArray, optional
         3x3 intrinsics in pixels, ``(frame, 3, 3)``, or a DataArray ``(..., row, col)`` whose
         other dims are dims of the keypoints; defaults to ``ds["K"]``.
@@ -369,8 +472,26 @@ def lift(
         Tensor dtype.
     store : path or zarr store, optional
         Write the result to this zarr v3 store chunk by chunk (``batch_size`` frames each) and
-        return it opened lazily. Every chunk is marked done only after it is written, so calling
-        again with the same arguments after an interruption lifts only the missing chunks.
+        return it opened lazily. The store records a content hash of the inputs and every
+        setting, and a checksum per finished chunk: calling again with the same arguments after
+        an interruption verifies the finished chunks and lifts only the missing or damaged ones;
+        other inputs or settings are refused with an error (see the storage guide).
+    overwrite : bool
+        With ``store``: replace an existing store instead of resuming it.
+    temporal : {"auto", True, False}
+        Lift each track (the frames of one ``individual``, or of one entry of the other extra
+        dims) as a sequence in time (:mod:`zedo_xr.estimator.sequence`): one joint loop over its
+        frames with temporal smoothness and one set of bone lengths, short gaps bridged and
+        flagged ``interpolated``, several times faster than frame by frame. ``"auto"`` does so
+        when ``ds.attrs["fps"]`` is set; ``True`` needs it.
+    sequence : SequenceSettings, optional
+        Settings of sequence lifting (smoothness, bones, gaps; defaults documented there).
+    image_size : (width, height), optional
+        Without K (neither ``K=`` nor ``ds["K"]``): the image size in pixels (default
+        ``ds.attrs["image_width"]``, ``["image_height"]``), from which K is estimated: a 60 degree
+        field of view, refined from the keypoints (:mod:`zedo_xr.estimator.intrinsics`). The
+        output's ``K`` is the one used and ``attrs["zedo_K_source"]`` says ``"given"`` or
+        ``"estimated"``.
     **overrides
         Single settings by name, fields of ``LiftSettings`` or its ``LoopSettings`` (e.g.
         ``initial_joints="hips"``, ``step_size=0.2``): the same as
@@ -380,9 +501,13 @@ def lift(
     -------
     xarray.Dataset
         The input with ``pose3d (frame, [extra,] hypothesis, joint, coord)`` (absolute camera
-        frame, metres), ``reprojection_error (frame, [extra,] hypothesis)`` (pixels) and
-        ``best_hypothesis (frame, [extra])``, and provenance attrs (prior and its hash, version,
-        every setting).
+        frame, metres), ``reprojection_error (frame, [extra,] hypothesis)`` (pixels),
+        ``best_hypothesis (frame, [extra])`` (-1 where nothing was lifted), ``valid (frame,
+        [extra])`` (False where the 2D is too thin to constrain a pose: fewer than 6 visible
+        joints, or no hip and no shoulder; such frames are NaN, never a made-up pose),
+        ``interpolated (frame, [extra])`` (gaps bridged by sequence lifting), ``K`` (the
+        intrinsics used) and provenance attrs (prior and its hash, version, every setting,
+        ``zedo_K_source``).
 
     Examples
     --------
@@ -395,6 +520,7 @@ def lift(
 
     _validate_parameters(hypotheses=hypotheses, seed=seed, batch_size=batch_size, dtype=dtype,
                          progress=progress, iterations=iterations)
+    _validate_objects(prior, store, overwrite)
     if is_movement_dataset(ds):  # movement's (time, space, keypoint, individual) layout
         ds = from_movement(ds)
     if iterations is not None:
@@ -402,14 +528,91 @@ def lift(
     preset = settings if isinstance(settings, str) else "custom"
     run = dict(prior=prior, hypotheses=int(hypotheses), settings=resolve_settings(settings, **overrides),
                device=resolve_device(device), seed=int(seed), batch_size=batch_size, dtype=dtype)
+    run.update(_temporal(ds, temporal, sequence))
+    ds, K, k_source = _resolve_intrinsics(ds, K, image_size, run)
     if store is not None:
-        return _lift_to_store(ds, store, K=K, preset=preset, progress=bool(progress), **run)
+        out = _lift_to_store(ds, store, K=K, preset=preset, progress=bool(progress),
+                             overwrite=bool(overwrite), **run)
+        return out.assign_attrs(zedo_K_source=k_source)
     kp, conf, K_da = _prepare(ds, K)
     if kp.chunks is not None:
         out = _lift_dask(ds, kp, conf, K_da, **run)
         out.attrs.update(_provenance(run, preset=preset, seconds=None))
-        return out
+        return out.assign({K_VAR: K_da}).assign_attrs(zedo_K_source=k_source)
     start = time.perf_counter()
-    out = _lift_eager(ds, kp, conf, K_da, progress=bool(progress), **run)
+    with _threads(run, math.prod(kp.sizes[d] for d in _Layout.of(kp, 1).dims)):
+        out = _lift_eager(ds, kp, conf, K_da, progress=bool(progress), **run)
     out.attrs.update(_provenance(run, preset=preset, seconds=time.perf_counter() - start))
-    return out
+    return out.assign({K_VAR: K_da}).assign_attrs(zedo_K_source=k_source)
+
+
+def _threads(run: Mapping[str, Any], frames: int) -> Any:
+    """Intra-op threads for the chunk size on a CPU (:mod:`zedo_xr.estimator.threads`)."""
+    import contextlib
+
+    from zedo_xr.estimator.pipeline import default_batch_size
+    from zedo_xr.estimator.threads import intra_op_threads, threads_for
+
+    if run["device"].type != "cpu":
+        return contextlib.nullcontext()
+    chunk = min(frames, run["batch_size"] or default_batch_size(run["device"], run["hypotheses"]))
+    return intra_op_threads(threads_for(chunk * run["hypotheses"]))
+
+
+def _temporal(ds: xr.Dataset, temporal: Any, sequence: Any) -> dict[str, Any]:
+    """``temporal``, ``fps`` and ``sequence`` entries of a run (see ``temporal`` in :func:`lift`)."""
+    if temporal not in ("auto", True, False):
+        raise ValueError(f"temporal: expected 'auto', True or False, got {temporal!r}")
+    fps = ds.attrs.get("fps") if isinstance(ds, xr.Dataset) else None
+    if temporal is True and fps is None:
+        raise SchemaError("temporal: expected the frame rate in ds.attrs['fps'] for sequence lifting, "
+                          "got no 'fps' attribute")
+    on = bool(temporal is True or (temporal == "auto" and fps is not None))
+    if not on:
+        return {"temporal": False}
+    fps_value = float(fps)  # type: ignore[arg-type]
+    if not (math.isfinite(fps_value) and fps_value > 0):
+        raise SchemaError(f"fps: expected a positive frame rate in ds.attrs['fps'], got {fps!r}")
+    from zedo_xr.estimator.sequence import SequenceSettings
+
+    if sequence is None:
+        sequence = SequenceSettings()
+    if not isinstance(sequence, SequenceSettings):
+        raise ValueError(f"sequence: expected a SequenceSettings, got {type(sequence).__name__}")
+    return {"temporal": True, "fps": fps_value, "sequence": sequence}
+
+
+def _resolve_intrinsics(ds: xr.Dataset, K: Any, image_size: Any, run: Mapping[str, Any]
+                        ) -> tuple[xr.Dataset, Any, str]:
+    """The dataset and K to lift with, and where K came from (``"given"`` or ``"estimated"``)."""
+    if K is not None or not isinstance(ds, xr.Dataset) or K_VAR in ds:
+        return ds, K, "given"
+    if image_size is None and {"image_width", "image_height"} <= set(ds.attrs):
+        image_size = (ds.attrs["image_width"], ds.attrs["image_height"])
+    if image_size is None:
+        raise SchemaError(f"{K_VAR}: expected camera intrinsics, as lift(K=...) or a '{K_VAR}' variable, "
+                          "or the image size to estimate them from (lift(image_size=(width, height)) or "
+                          "attrs image_width / image_height); got none of these")
+    return ds, _estimated_intrinsics(ds, image_size, run), "estimated"
+
+
+def _estimated_intrinsics(ds: xr.Dataset, image_size: Any, run: Mapping[str, Any]) -> xr.DataArray:
+    """K (row, col) from the image size and the keypoints (one camera for the whole dataset)."""
+    import torch
+
+    from zedo_xr.estimator.intrinsics import estimate_focal, focal_from_fov, intrinsics
+    from zedo_xr.estimator.pipeline import load_model, torch_dtype
+
+    focal_from_fov(image_size, 60.0)  # validates image_size with a clear message
+    placeholder = xr.DataArray(np.eye(3), dims=(ROW, COL))
+    kp, conf, _ = _prepare(ds.assign({K_VAR: placeholder}), None)
+    uv, c, _ = _flatten(kp, conf, placeholder)
+    tdtype = torch_dtype(run["dtype"])
+    model = load_model(run["prior"], run["device"], tdtype)
+    canonical = torch.as_tensor(model.initial_poses(1), device=run["device"], dtype=tdtype)
+    with torch.no_grad():
+        focal, _ = estimate_focal(model, canonical, torch.as_tensor(uv, device=run["device"], dtype=tdtype),
+                                  torch.as_tensor(c, device=run["device"], dtype=tdtype), image_size,
+                                  run["settings"])
+    K = intrinsics(image_size, focal, dtype=torch.float64).numpy()
+    return xr.DataArray(K, dims=(ROW, COL), attrs={"units": "pixels", "source": "estimated"})

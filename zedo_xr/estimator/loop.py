@@ -12,6 +12,18 @@ Step rules (``step=``) share one signature, ``rule(prior, x, t) -> x``:
   ``x <- (1 + beta(t) dt / 2) x - dt g^2(t) / sigma(t) eps(x, t)``.
 * ``"tweedie"``: jump to the prior's denoised estimate at noise level ``sigma(t)``,
   ``x <- x - gamma sigma(t) eps(x, t)`` (``gamma`` = ``step_size``).
+
+Robust weights (``robust=``): a 2D detector is sometimes plainly wrong (a swapped wrist, a joint
+50 px off). Pulling such a joint onto its ray drags the whole pose, because the translation and
+the prior follow it. With ``"geman_mcclure"`` or ``"huber"`` every iteration re-weights each
+visible joint by its current pixel residual (iteratively re-weighted least squares): a joint
+whose residual is far above the frame's typical residual moves only part of the way onto its ray
+and counts less in the translation, so the prior decides where it goes. The scale is relative
+(``robust_scale`` times the frame's median residual, at least ``robust_min_px``) because early
+iterations have large residuals everywhere and pixel noise differs between detectors.
+
+A ``constraint(x, T, i) -> (x, T)`` hook runs after every denoising step; sequence lifting
+(:mod:`zedo_xr.estimator.sequence`) uses it for temporal smoothness and shared bone lengths.
 """
 
 from __future__ import annotations
@@ -28,10 +40,11 @@ from zedo_xr.camera import (
     rays,
     solve_translation,
 )
+from zedo_xr.estimator.settings import ROBUST_LOSSES, LoopSettings
 from zedo_xr.estimator.settings import STEP_RULES as STEP_NAMES
-from zedo_xr.estimator.settings import LoopSettings
 
-__all__ = ["STEP_RULES", "LoopSettings", "optimize", "parity_step", "time_grid", "tweedie_step"]
+__all__ = ["STEP_RULES", "LoopSettings", "optimize", "parity_step", "robust_weights", "time_grid",
+           "tweedie_step"]
 
 Tensor = torch.Tensor
 
@@ -69,6 +82,51 @@ STEP_RULES: dict[str, StepRule] = {"parity": parity_step, "tweedie": tweedie_ste
 if set(STEP_RULES) != set(STEP_NAMES):  # the torch-free settings validate against STEP_NAMES
     raise ImportError(f"step rules {sorted(STEP_RULES)} differ from settings' {sorted(STEP_NAMES)}")
 
+if set(ROBUST_LOSSES) != {"none", "huber", "geman_mcclure"}:  # the weights below implement these
+    raise ImportError(f"robust losses {ROBUST_LOSSES} differ from the implemented ones")
+
+Constraint = Callable[[Tensor, Tensor, int], tuple[Tensor, Tensor]]
+
+
+def robust_weights(
+    residual: Tensor, visible: Tensor, *, loss: str = "geman_mcclure", scale: float = 8.0,
+    min_px: float = 25.0,
+) -> Tensor:
+    """IRLS weights in [0, 1] of per-joint pixel residuals, shape (B, J).
+
+    Parameters
+    ----------
+    residual : Tensor, shape (B, J)
+        Pixel distance between each joint's projection and its keypoint.
+    visible : Tensor of bool, shape (B, J)
+        Joints with a keypoint; the others get weight 0.
+    loss : {"none", "huber", "geman_mcclure"}
+        ``huber``: ``min(1, c / r)``; ``geman_mcclure``: ``(c^2 / (c^2 + r^2))^2`` (a 3c
+        outlier keeps 1 % of its weight, a 1c residual 25 %); ``none``: 1.
+    scale : float
+        ``c`` in multiples of the frame's median residual over its visible joints.
+    min_px : float
+        Lower bound on ``c`` in pixels (keypoint noise never counts as an outlier).
+
+    Examples
+    --------
+    >>> r = torch.tensor([[2.0, 3.0, 2.5, 100.0]])
+    >>> w = robust_weights(r, torch.ones(1, 4, dtype=torch.bool))
+    >>> bool(w[0, :3].min() > 0.75), bool(w[0, 3] < 0.02)
+    (True, True)
+    """
+    if loss not in ROBUST_LOSSES:
+        raise ValueError(f"robust: expected one of {ROBUST_LOSSES}, got {loss!r}")
+    ones = visible.to(residual.dtype)
+    if loss == "none":
+        return ones
+    masked = torch.where(visible, residual, torch.full_like(residual, float("nan")))
+    typical = masked.nanmedian(dim=-1, keepdim=True).values.nan_to_num(0.0)
+    c = (scale * typical).clamp_min(min_px)
+    r = torch.where(visible, residual, torch.zeros_like(residual))
+    huber = (c / r.clamp_min(1e-9)).clamp_max(1.0)
+    return (huber if loss == "huber" else (c * c / (c * c + r * r)) ** 2) * ones
+
 
 DEFAULT_LOOP = LoopSettings()
 
@@ -88,6 +146,7 @@ def optimize(
     settings: LoopSettings = DEFAULT_LOOP,
     *,
     callback: Callable[[dict[str, Any]], None] | None = None,
+    constraint: Constraint | None = None,
 ) -> dict[str, Tensor]:
     """Run the ZeDO loop from an initial pose.
 
@@ -109,6 +168,9 @@ def optimize(
     callback : callable, optional
         Called as ``callback({"i": i, "t": t, "x": x, "translation": T})`` after every iteration
         (k-diffusion style). Leave it out for speed: it forces nothing to the host itself.
+    constraint : callable, optional
+        ``constraint(x, T, i) -> (x, T)`` applied after every denoising step (e.g. temporal
+        smoothness and bone lengths across the frames of a sequence).
 
     Returns
     -------
@@ -119,7 +181,9 @@ def optimize(
         ``reprojection_error`` (B,): mean pixel error over visible joints of the last denoised
         pose (before any final projection, so it ranks hypotheses);
         ``residual`` (B,): RMS of the prior's noise prediction at ``t_min`` on the last pose,
-        a plausibility score (lower is more typical).
+        a plausibility score (lower is more typical);
+        ``joint_weight`` (B, J): the robust weight of each joint in the last iteration (1 without
+        robust weights, 0 at missing joints).
     """
     visible = confidence > 0
     weights = torch.where(visible, confidence.clamp(0, 1), torch.zeros_like(confidence))
@@ -131,19 +195,28 @@ def optimize(
     rule = STEP_RULES[settings.step]
     ts = time_grid(settings, pose.device, pose.dtype)
     n_warmup = round(settings.warmup * settings.iterations)
+    robust = settings.robust != "none"
+    pull = visible.to(pose.dtype)
 
     x, T = pose, translation
     for i in range(settings.iterations):
         t = ts[i]
+        if robust:
+            pull = _robust_pull(x, T, uv_safe, K, visible, settings)
         if i >= n_warmup:
-            T = solve_translation(x, normalized, weights, fallback=T)
+            T = solve_translation(x, normalized, weights * pull, fallback=T)
         q = x + T.unsqueeze(-2)
-        x = torch.where(mask, project_onto_rays(q, unit_rays), q) - T.unsqueeze(-2)
+        on_ray = project_onto_rays(q, unit_rays)
+        x = torch.where(mask, q + pull.unsqueeze(-1) * (on_ray - q), q) - T.unsqueeze(-2)
         x = rule(prior, x, t, settings.step_size)
+        if constraint is not None:
+            x, T = constraint(x, T, i)
         if callback is not None:
             callback({"i": i, "t": t, "x": x, "translation": T})
 
-    T = solve_translation(x, normalized, weights, fallback=T)
+    if robust:
+        pull = _robust_pull(x, T, uv_safe, K, visible, settings)
+    T = solve_translation(x, normalized, weights * pull, fallback=T)
     absolute = x + T.unsqueeze(-2)
     reproj = (project(absolute, K) - uv_safe).norm(dim=-1)
     n_visible = visible.sum(-1).clamp_min(1)
@@ -157,4 +230,13 @@ def optimize(
         "translation": T,
         "reprojection_error": reprojection_error,
         "residual": residual,
+        "joint_weight": pull,
     }
+
+
+def _robust_pull(x: Tensor, T: Tensor, uv: Tensor, K: Tensor, visible: Tensor,
+                 settings: LoopSettings) -> Tensor:
+    """Robust weight (B, J) of each joint from its current pixel residual."""
+    residual = (project(x + T.unsqueeze(-2), K) - uv).norm(dim=-1)
+    return robust_weights(residual, visible, loss=settings.robust, scale=settings.robust_scale,
+                          min_px=settings.robust_min_px)

@@ -28,6 +28,8 @@ from typing import Any
 
 STEP_RULES = ("parity", "tweedie")
 """Names of the loop's step rules (the functions live in :mod:`zedo_xr.estimator.loop`)."""
+ROBUST_LOSSES = ("none", "huber", "geman_mcclure")
+"""Names of the loop's IRLS weights (:func:`zedo_xr.estimator.loop.robust_weights`)."""
 INITIAL_FITS = ("grid", "adam", "none")
 INITIAL_JOINTS = ("hips", "torso", "all")
 INITIAL_METHODS = ("kmeans", "random", "generated")
@@ -72,6 +74,13 @@ class LoopSettings:
     final_projection : bool
         End with a translation solve and a ray projection (zero reprojection error at visible
         joints) instead of returning the last denoised pose.
+    robust : {"none", "huber", "geman_mcclure"}
+        IRLS weight of each joint from its pixel residual, so that a wrong detection (a swapped
+        wrist, a joint 50 px off) does not drag the pose ("geman_mcclure" is recommended for
+        detector keypoints; "none" keeps exact 2D results unchanged).
+    robust_scale, robust_min_px : float
+        The weight's scale: ``robust_scale`` x the frame's median residual, at least
+        ``robust_min_px`` pixels (measured on detector-like clips, ``benchmarks/results/video.md``).
     """
 
     # Measured on the tuning set (benchmarks/results/tune.md).
@@ -83,9 +92,15 @@ class LoopSettings:
     step_size: float = 0.5
     translation_power: float = 2.0
     final_projection: bool = False
+    robust: str = "none"
+    robust_scale: float = 8.0
+    robust_min_px: float = 25.0
 
     def __post_init__(self) -> None:
         _require_int("iterations", self.iterations, 1)
+        _require_choice("robust", self.robust, ROBUST_LOSSES)
+        _require_number("robust_scale", self.robust_scale, 1e-6)
+        _require_number("robust_min_px", self.robust_min_px, 0.0)
         _require_choice("step", self.step, STEP_RULES)
         _require_number("warmup", self.warmup, 0.0, 1.0)
         _require_number("t_min", self.t_min, 1e-6, 1.0)

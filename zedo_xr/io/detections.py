@@ -227,6 +227,21 @@ def _openpose_files(path_or_dir: str | Path) -> Sequence[Path]:
     return [path]
 
 
+def _openpose_people(file: Path) -> list[dict]:
+    try:
+        data = json.loads(file.read_text())
+    except json.JSONDecodeError as err:
+        raise SchemaError(f"{file.name}: expected OpenPose JSON, got invalid JSON ({err})") from None
+    if isinstance(data, list):
+        raise SchemaError(
+            f"{file.name}: expected an OpenPose object with a 'people' list, got a list (COCO-format "
+            "results? read them with load_coco_keypoints, or zedo lift --format coco)"
+        )
+    if not isinstance(data, dict) or not isinstance(data.get("people", []), list):
+        raise SchemaError(f"{file.name}: expected an OpenPose object with a 'people' list")
+    return data.get("people", [])
+
+
 def load_openpose(path_or_dir: str | Path, *, fps: float | None = None) -> xr.Dataset:
     """Read OpenPose BODY-25 JSON (one file per frame) as H36M 2D keypoints.
 
@@ -248,7 +263,7 @@ def load_openpose(path_or_dir: str | Path, *, fps: float | None = None) -> xr.Da
     files = _openpose_files(path_or_dir)
     frames = []
     for file in files:
-        people = json.loads(file.read_text()).get("people", [])
+        people = _openpose_people(file)
         arrays = []
         for person in people:
             kp = np.asarray(person.get("pose_keypoints_2d", []), float)

@@ -90,17 +90,34 @@ def detector_scores(values: Any, name: str = CONFIDENCE) -> np.ndarray:
     return np.clip(np.nan_to_num(scores, nan=0.0), 0.0, 1.0)
 
 
-def _points_array(keypoints: Any, n_joints: int | None) -> tuple[np.ndarray, np.ndarray | None]:
-    """``(frame, [individual,] joint, 2|3)`` -> points and the third column (scores) if any."""
+def _points_array(
+    keypoints: Any, skel: Any, joints: Sequence[str] | None
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """``(frame, [individual,] joint, 2|3)`` -> points and the third column (scores) if any.
+
+    A ``(joint, 2|3)`` array is one frame (a single image).
+    """
     arr = np.asarray(keypoints, dtype=float)
-    if arr.ndim not in (3, 4) or arr.shape[-1] not in (2, 3):
+    if arr.ndim not in (2, 3, 4) or arr.shape[-1] not in (2, 3):
         raise SchemaError(
             f"{KEYPOINTS}: expected shape (frame, joint, 2) or (frame, individual, joint, 2) "
             f"(a third column of scores is allowed), got shape {arr.shape}"
         )
-    if n_joints is not None and arr.shape[-2] != n_joints:
+    if arr.ndim == 2:
+        arr = arr[None]
+    n_joints = len(skel.joints if joints is None else joints)
+    if arr.shape[-2] != n_joints:
+        from zedo_xr.skeleton import SKELETONS
+
+        if joints is not None:
+            raise SchemaError(
+                f"{KEYPOINTS}: expected {n_joints} joints (one per name in joints), got {arr.shape[-2]}"
+            )
+        same = sorted(k for k, v in SKELETONS.items() if len(v.joints) == arr.shape[-2])
+        hint = f" (skeletons with {arr.shape[-2]} joints: {', '.join(same)})" if same else ""
         raise SchemaError(
-            f"{KEYPOINTS}: expected {n_joints} joints (one per joint name), got {arr.shape[-2]}"
+            f"{KEYPOINTS}: expected the {n_joints} joints of skeleton {skel.name!r}, got "
+            f"{arr.shape[-2]}{hint}"
         )
     return arr[..., :2], (arr[..., 2] if arr.shape[-1] == 3 else None)
 
@@ -153,7 +170,8 @@ def keypoints_dataset(
     ----------
     keypoints : array-like, shape (frame, joint, 2) or (frame, individual, joint, 2)
         Pixels, origin top-left, u right, v down; NaN marks a missing joint. A last axis of 3
-        is ``[u, v, score]`` (the usual detector layout) and the score is the confidence.
+        is ``[u, v, score]`` (the usual detector layout) and the score is the confidence. A
+        ``(joint, 2)`` array is a single frame.
     skeleton : str
         The joint set of the joint axis, one of :data:`zedo_xr.skeleton.SKELETONS` (e.g.
         ``"coco17"``, ``"halpe26"``, ``"openpose25"``, ``"mediapipe33"``; default ``"h36m17"``).
@@ -209,7 +227,7 @@ def keypoints_dataset(
 
     skel = get_skeleton(skeleton)
     names = list(skel.joints if joints is None else joints)
-    points, scores = _points_array(keypoints, len(names))
+    points, scores = _points_array(keypoints, skel, joints)
     if confidence is None and scores is not None:
         confidence = scores
     dims: tuple[str, ...] = (FRAME, JOINT) if points.ndim == 3 else (FRAME, INDIVIDUAL, JOINT)

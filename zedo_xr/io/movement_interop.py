@@ -189,7 +189,10 @@ def to_movement(
         ``source_software="zedo_xr"``, ``fps``, ``time_unit`` and a JSON ``log``.
     """
     if POSE3D not in lifted:
-        raise SchemaError(f"dataset: expected a '{POSE3D}' variable, got {list(lifted.data_vars)}")
+        raise SchemaError(
+            f"dataset: expected a '{POSE3D}' variable (lift the dataset first), got "
+            f"{list(lifted.data_vars)}"
+        )
     pose = lifted[POSE3D]
     if HYPOTHESIS in pose.dims and hypothesis is not None:
         if hypothesis == "best":

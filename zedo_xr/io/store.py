@@ -1,10 +1,11 @@
 """Zarr v3 storage of zedo-xr datasets, and a resumable frame-chunk writer for long lifts.
 
-Pitfalls handled here (see the ecosystem notes, §3): zarr v3 is written without consolidated
-metadata (it warns otherwise); string coords are stored as object arrays (variable-length UTF-8,
-no spec warning) and read back as object arrays; attrs that JSON cannot hold exactly (dicts,
-lists, tuples, None, arrays) are JSON-encoded and decoded on reading; region writes carry only
-the variables along ``frame``.
+Pitfalls handled here: consolidated metadata is written after the data, with zarr's warning that
+it is not yet part of the v3 spec silenced, so that plain ``xarray.open_zarr`` opens our stores
+without a warning (this package reads them with ``consolidated=False``); string coords are
+stored as object arrays (variable-length UTF-8, no spec warning) and read back as object arrays;
+attrs that JSON cannot hold exactly (dicts, lists, tuples, None, arrays) are JSON-encoded and
+decoded on reading; region writes carry only the variables along ``frame``.
 """
 
 from __future__ import annotations
@@ -134,6 +135,7 @@ def to_zarr(
     if chunks is not None:
         ds = ds.drop_encoding().chunk(dict(chunks))
     _encode(ds).to_zarr(store, mode=mode, zarr_format=3, consolidated=False)
+    _consolidate(store)
 
 
 def open_zarr(store: StoreLike, *, chunks: Any = None) -> xr.Dataset:
@@ -147,14 +149,55 @@ def open_zarr(store: StoreLike, *, chunks: Any = None) -> xr.Dataset:
 
 
 # --------------------------------------------------------------------------- resumable writer
-class ChunkedZarrWriter:
-    """Write a long dataset frame chunk by frame chunk, resumably.
+RECORD = "zedo_store"
+"""Subgroup holding the writer's record: per-chunk checksums and the store's identity (plain
+xarray does not open subgroups, so it never shows up as a variable)."""
+CHECKSUM = "chunk_checksum"
+_PARTIAL = ".partial-"
 
-    The store is created from ``template`` (dims, coords, attrs, non-frame variables written at
-    once; variables along ``frame`` left unwritten). :meth:`write` region-writes one chunk of
-    ``frame_chunk`` frames and only then marks it done in the ``chunk_done`` array, so a chunk
-    interrupted mid-write is pending again when the same store is reopened with the same
-    template. :meth:`finalize` checks that nothing is pending and removes ``chunk_done``.
+
+class StoreError(ValueError):
+    """A store cannot be used for this call (other inputs or settings, not a writer's store)."""
+
+
+def _describe(store: StoreLike) -> str:
+    return repr(str(store)) if isinstance(store, str | os.PathLike) else type(store).__name__
+
+
+def _differences(old: Mapping[str, Any], new: Mapping[str, Any], prefix: str = "") -> list[str]:
+    """Human-readable differences between two nested identity dicts."""
+    out = []
+    for key in sorted(set(old) | set(new)):
+        a, b = old.get(key), new.get(key)
+        if isinstance(a, Mapping) and isinstance(b, Mapping):
+            out += _differences(a, b, f"{prefix}{key}.")
+        elif a != b:
+            out.append(f"{prefix}{key}: {a!r} in the store, {b!r} now")
+    return out
+
+
+def _chunk_bytes(values: np.ndarray) -> bytes:
+    if values.dtype.kind == "O":
+        return "\x00".join(map(str, values.ravel())).encode()
+    return np.ascontiguousarray(values).tobytes()
+
+
+class ChunkedZarrWriter:
+    """Write a long dataset frame chunk by frame chunk, resumably and verifiably.
+
+    The store is created from ``template`` (dims, coords, attrs and the variables not along
+    ``frame`` written at once; variables along ``frame`` left unwritten). A store at a local path
+    is built under a temporary name beside it and renamed when complete, so an interrupted
+    creation never leaves a half-made store at ``store``.
+
+    :meth:`write` region-writes one chunk of ``frame_chunk`` frames, reads it back and records
+    its checksum in the store (subgroup ``zedo_store``); a chunk counts as done only when its
+    record matches what the store holds. Reopening the same store verifies every recorded chunk
+    and makes missing or damaged ones pending again.
+
+    ``identity`` (a JSON-ready dict, e.g. hashes of the inputs and the settings) is recorded at
+    creation; reopening with another identity raises :class:`StoreError` naming what differs,
+    unless ``overwrite=True``, which replaces the store.
 
     Examples
     --------
@@ -168,39 +211,75 @@ class ChunkedZarrWriter:
     >>> writer.finalize()
     """
 
-    def __init__(self, store: StoreLike, template: xr.Dataset, frame_chunk: int) -> None:
+    def __init__(self, store: StoreLike, template: xr.Dataset, frame_chunk: int, *,
+                 identity: Mapping[str, Any] | None = None, overwrite: bool = False,
+                 verify: bool = True) -> None:
         if FRAME not in template.dims:
             raise SchemaError(
                 f"template: expected a '{FRAME}' dim, got dims {tuple(template.dims)}"
             )
-        if frame_chunk < 1:
-            raise ValueError(f"frame_chunk: expected a positive integer, got {frame_chunk}")
+        if isinstance(frame_chunk, bool) or not isinstance(frame_chunk, int | np.integer) or frame_chunk < 1:
+            raise ValueError(f"frame_chunk: expected a positive integer, got {frame_chunk!r}")
         self.store = store
         self.frame_chunk = int(frame_chunk)
         self.n_frames = int(template.sizes[FRAME])
         self.n_chunks = -(-self.n_frames // self.frame_chunk)
-        self.frame_vars = [n for n, v in template.data_vars.items() if FRAME in v.dims]
-        if not self._exists():
-            self._create(template)
-        else:
+        self.frame_vars = sorted(str(n) for n, v in template.data_vars.items() if FRAME in v.dims)
+        self.identity = json.loads(json.dumps(dict(identity or {})))  # as stored: JSON types
+        if overwrite:
+            self._remove()
+        if self._exists():
             self._check_compatible(template)
+            if verify:
+                self.verify()
+        else:
+            self._create(template)
 
-    # -- helpers
+    # -- where the store is
+    @property
+    def _path(self) -> Path | None:
+        return Path(self.store) if isinstance(self.store, str | os.PathLike) else None
+
     def _exists(self) -> bool:
-        if isinstance(self.store, str | os.PathLike):
-            return (Path(self.store) / "zarr.json").exists()
+        path = self._path
+        if path is not None:
+            if path.exists() and not (path / "zarr.json").exists():
+                if path.is_dir() and not any(path.iterdir()):
+                    path.rmdir()  # an empty folder (e.g. made by the user): not a store yet
+                    return False
+                raise StoreError(f"store: expected a new path or a zarr store, got {_describe(self.store)}, "
+                                 "which exists and is not a zarr store; choose another path")
+            return path.exists()
         import zarr
 
         try:
-            zarr.open_group(self.store, mode="r")
+            zarr.open_group(self.store, mode="r", use_consolidated=False)
         except (FileNotFoundError, zarr.errors.GroupNotFoundError):
             return False
         return True
 
-    def _group(self, mode: Literal["r", "r+"] = "r+"):
+    def _group(self, mode: Literal["r", "r+"] = "r+", target: StoreLike | None = None):
         import zarr
 
-        return zarr.open_group(self.store, mode=mode, zarr_format=3)
+        return zarr.open_group(self.store if target is None else target, mode=mode, zarr_format=3,
+                               use_consolidated=False)
+
+    def _remove(self) -> None:
+        """Delete the store (``overwrite=True``): only a zarr store, never another folder."""
+        path = self._path
+        if path is None:
+            import zarr
+
+            zarr.open_group(self.store, mode="w", zarr_format=3)  # clears it
+            return
+        if not path.exists():
+            return
+        if not (path / "zarr.json").exists() and not (path.is_dir() and not any(path.iterdir())):
+            raise StoreError(f"store: expected a zarr store to overwrite, got {_describe(self.store)}, "
+                             "which is not one; refusing to delete it")
+        import shutil
+
+        shutil.rmtree(path)
 
     def frames(self, index: int) -> slice:
         """Frame slice of chunk ``index``."""
@@ -208,68 +287,139 @@ class ChunkedZarrWriter:
             raise IndexError(f"index: expected 0 <= index < {self.n_chunks}, got {index}")
         return slice(index * self.frame_chunk, min((index + 1) * self.frame_chunk, self.n_frames))
 
+    # -- creation
     def _create(self, template: xr.Dataset) -> None:
+        path = self._path
+        if path is None:
+            self._write_skeleton(template, self.store)
+            return
+        import shutil
+        import uuid
+
+        for stale in path.parent.glob(f".{path.name}{_PARTIAL}*"):
+            shutil.rmtree(stale, ignore_errors=True)  # left by a creation that was killed
+        tmp = path.parent / f".{path.name}{_PARTIAL}{uuid.uuid4().hex[:8]}"
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._write_skeleton(template, tmp)
+            os.rename(tmp, path)
+        except OSError as err:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise type(err)(err.errno, f"store: cannot create {_describe(self.store)} "
+                            f"({err.strerror or err}); expected a writable location") from err
+
+    def _write_skeleton(self, template: xr.Dataset, target: StoreLike) -> None:
         import dask.array as da
+        import zarr
 
         lazy = template.drop_encoding().copy()
         for name in self.frame_vars:
             var = template[name].variable
             chunks = tuple(self.frame_chunk if d == FRAME else s for d, s in var.sizes.items())
-            zeros = da.zeros(var.shape, dtype=var.dtype, chunks=chunks)
-            lazy[name] = xr.Variable(var.dims, zeros, var.attrs)
-        lazy[CHUNK_DONE] = xr.Variable(
-            (CHUNK_DIM,),
-            np.zeros(self.n_chunks, dtype=bool),
-            {"frame_chunk": self.frame_chunk, "n_frames": self.n_frames},
-        )
+            lazy[name] = xr.Variable(var.dims, da.zeros(var.shape, dtype=var.dtype, chunks=chunks),
+                                     var.attrs)
         # compute=False writes metadata, coords and in-memory variables; frame variables stay
         # unwritten until their region is written.
-        _encode(lazy).to_zarr(
-            self.store, mode="w-", zarr_format=3, consolidated=False, compute=False
-        )
+        _encode(lazy).to_zarr(target, mode="w-", zarr_format=3, consolidated=False, compute=False)
+        # The record comes last: a store without it was never completely created.
+        record = zarr.open_group(target, mode="r+", zarr_format=3, use_consolidated=False)
+        sub = record.create_group(RECORD, attributes={
+            "format": 1, "frame_chunk": self.frame_chunk, "n_frames": self.n_frames,
+            "frame_vars": self.frame_vars, "identity": self.identity, "complete": False})
+        # One chunk per record: recording chunk i rewrites only its own 8 bytes.
+        sub.create_array(CHECKSUM, shape=(self.n_chunks,), chunks=(1,), dtype="uint64", fill_value=0)
+
+    # -- reopening
+    def _record(self) -> Any:
+        group = self._group("r")
+        if RECORD not in group:
+            raise StoreError(
+                f"store: expected a store made by zedo-xr's chunk writer, got {_describe(self.store)} "
+                f"without its '{RECORD}' record (another program's store, an older zedo-xr's, or an "
+                "interrupted creation); write to another path, or pass overwrite=True "
+                "(zedo lift --overwrite) to replace it")
+        return group[RECORD]
 
     def _check_compatible(self, template: xr.Dataset) -> None:
-        group = self._group("r")
-        if CHUNK_DONE in group:
-            attrs = dict(group[CHUNK_DONE].attrs)
-            if attrs.get("frame_chunk") != self.frame_chunk:
-                raise ValueError(
-                    f"frame_chunk: the store was started with {attrs.get('frame_chunk')}, "
-                    f"got {self.frame_chunk}"
-                )
+        attrs = dict(self._record().attrs)
+        if attrs.get("identity", {}) != self.identity:
+            diff = "; ".join(_differences(attrs.get("identity", {}), self.identity))
+            state = "a complete" if attrs.get("complete") else "an unfinished"
+            raise StoreError(
+                f"store: expected a store of these inputs and settings, got {_describe(self.store)}, "
+                f"{state} store of other ones ({diff}); rerun with the store's inputs and settings "
+                "to resume or reopen it, write to another path, or pass overwrite=True "
+                "(zedo lift --overwrite) to replace it")
+        if attrs.get("frame_chunk") != self.frame_chunk:
+            raise StoreError(
+                f"frame_chunk: expected the store's {attrs.get('frame_chunk')} (batch_size it was "
+                f"started with), got {self.frame_chunk}; resume with the same batch_size, write to "
+                "another path, or pass overwrite=True (zedo lift --overwrite)")
+        if attrs.get("n_frames") != self.n_frames or attrs.get("frame_vars") != self.frame_vars:
+            raise StoreError(
+                f"store: expected {self.n_frames} frames of {self.frame_vars}, got a store of "
+                f"{attrs.get('n_frames')} frames of {attrs.get('frame_vars')}; write to another "
+                "path, or pass overwrite=True")
         existing = xr.open_zarr(self.store, chunks=None, zarr_format=3, consolidated=False)
         for name in self.frame_vars:
-            if name not in existing:
-                raise SchemaError(f"{name}: in the template but not in the existing store")
-            if existing[name].sizes != template[name].sizes:
-                raise SchemaError(
-                    f"{name}: template sizes {dict(template[name].sizes)} differ from the "
-                    f"store's {dict(existing[name].sizes)}"
-                )
-        if FRAME in template.coords and not np.array_equal(
-            existing[FRAME].values, template[FRAME].values
-        ):
-            raise SchemaError(f"{FRAME}: template frame coords differ from the store's")
+            if name not in existing or existing[name].sizes != template[name].sizes:
+                found = dict(existing[name].sizes) if name in existing else "none"
+                raise StoreError(f"{name}: expected sizes {dict(template[name].sizes)} as in the "
+                                 f"template, got {found} in the store; pass overwrite=True")
+        if FRAME in template.coords and not np.array_equal(existing[FRAME].values, template[FRAME].values):
+            raise StoreError(f"{FRAME}: expected the store's frame coords, got other ones; pass "
+                             "overwrite=True")
 
-    # -- public
+    # -- completion records
+    def _checksum(self, index: int, group: Any) -> int:
+        """Checksum of chunk ``index`` as the store holds it (never 0, the "not written" mark)."""
+        import hashlib
+
+        region = self.frames(index)
+        h = hashlib.blake2b(digest_size=8)
+        for name in self.frame_vars:
+            arr = group[name]
+            axis = list(arr.metadata.dimension_names).index(FRAME)
+            sel = tuple(region if i == axis else slice(None) for i in range(arr.ndim))
+            h.update(name.encode())
+            h.update(_chunk_bytes(np.asarray(arr[sel])))
+        return int.from_bytes(h.digest(), "little") or 1
+
+    def verify(self) -> list[int]:
+        """Re-check every recorded chunk against the store; missing or damaged ones become
+        pending again. Returns the indices found damaged."""
+        group = self._group()
+        records = group[RECORD][CHECKSUM]
+        recorded = np.asarray(records[:])
+        damaged = []
+        for index in np.flatnonzero(recorded):
+            try:
+                ok = self._checksum(int(index), group) == int(recorded[index])
+            except Exception:  # an unreadable chunk (truncated, corrupt): redo it
+                ok = False
+            if not ok:
+                records[int(index)] = 0
+                damaged.append(int(index))
+        if damaged:
+            group[RECORD].attrs["complete"] = False
+        return damaged
+
     def done(self) -> np.ndarray:
-        """Bool array, one entry per chunk: written completely."""
-        group = self._group("r")
-        if CHUNK_DONE not in group:  # finalized
-            return np.ones(self.n_chunks, dtype=bool)
-        return np.asarray(group[CHUNK_DONE][:]).astype(bool)
+        """Bool array, one entry per chunk: written completely (as last recorded)."""
+        return np.asarray(self._group("r")[RECORD][CHECKSUM][:]) != 0
 
     def pending(self) -> list[int]:
         """Indices of the chunks not yet written."""
         return [int(i) for i in np.flatnonzero(~self.done())]
 
     def write(self, index: int, ds_chunk: xr.Dataset) -> None:
-        """Region-write the frame variables of chunk ``index``, then mark it done."""
+        """Region-write the frame variables of chunk ``index``, then record it done."""
         region = self.frames(index)
         n = region.stop - region.start
         missing = [v for v in self.frame_vars if v not in ds_chunk]
         if missing:
-            raise SchemaError(f"ds_chunk: missing frame variables {missing}")
+            raise SchemaError(f"ds_chunk: expected the frame variables {self.frame_vars}, "
+                              f"got none for {missing}")
         part = ds_chunk[self.frame_vars]
         if part.sizes[FRAME] != n:
             raise SchemaError(
@@ -280,21 +430,37 @@ class ChunkedZarrWriter:
         part = part.drop_vars(list(part.coords)).drop_encoding()
         for var in part.variables.values():
             var.attrs = {}
-        part.to_zarr(
-            self.store, region={FRAME: region}, mode="r+", zarr_format=3, consolidated=False
-        )
-        self._mark_done(index)
+        try:
+            part.to_zarr(self.store, region={FRAME: region}, mode="r+", zarr_format=3,
+                         consolidated=False)
+            self._mark_done(index)
+        except OSError as err:
+            raise type(err)(err.errno, f"store: writing chunk {index} (frames {region.start}:"
+                            f"{region.stop}) of {_describe(self.store)} failed ({err.strerror or err}); "
+                            "the chunks recorded so far are kept: fix the cause and rerun the same "
+                            "call to resume") from err
 
     def _mark_done(self, index: int) -> None:
         group = self._group()
-        if CHUNK_DONE in group:
-            group[CHUNK_DONE][index] = True
+        group[RECORD][CHECKSUM][index] = self._checksum(index, group)
 
     def finalize(self) -> None:
-        """Check that every chunk was written and drop the bookkeeping array."""
+        """Check that every chunk is recorded, mark the store complete and consolidate its
+        metadata (so that plain ``xarray.open_zarr`` opens it without a warning)."""
         pending = self.pending()
         if pending:
             raise RuntimeError(f"finalize: chunks {pending} are not written yet")
-        group = self._group()
-        if CHUNK_DONE in group:
-            del group[CHUNK_DONE]
+        self._group()[RECORD].attrs["complete"] = True
+        _consolidate(self.store)
+
+
+def _consolidate(store: StoreLike) -> None:
+    import warnings
+
+    import zarr
+
+    with warnings.catch_warnings():
+        # zarr says consolidated metadata is not (yet) in the v3 spec; xarray reads it, and the
+        # store stays readable without it.
+        warnings.filterwarnings("ignore", message="Consolidated metadata", category=UserWarning)
+        zarr.consolidate_metadata(store, zarr_format=3)

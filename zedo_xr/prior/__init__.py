@@ -4,7 +4,9 @@
   a scalar ``t`` takes the shared-time fast path.
 - :mod:`~zedo_xr.prior.schedules`: ``marginal(kind, t) -> (alpha, sigma)``, ``beta``, ``g2``,
   ``ddim_step`` for ``kind`` in ``{"subvp", "ddpm"}``.
-- :func:`train_prior` / :func:`train_from_sources`: resumable training (``zedo train``).
+- :func:`train_prior` with a :class:`~zedo_xr.prior.config.TrainConfig`: resumable training
+  (``zedo train``); :mod:`~zedo_xr.prior.augment`: pose-space augmentation;
+  :mod:`~zedo_xr.prior.state`: training checkpoints and the card.
 - :class:`Prior`, :func:`load_prior`: ``load_prior("default")`` is bundled (CMU train +
   DeepMimic + climbing, permissive licences; see its ``card``).
 - :mod:`~zedo_xr.prior.hypotheses`: k-means initial poses in the canonical frame.
@@ -16,6 +18,7 @@ Submodules import torch; ``import zedo_xr`` does not import this package eagerly
 from __future__ import annotations
 
 from zedo_xr.prior.checkpoint import Prior, load_prior
-from zedo_xr.prior.train import train_from_sources, train_prior
+from zedo_xr.prior.config import TrainConfig
+from zedo_xr.prior.train import train_prior
 
-__all__ = ["Prior", "load_prior", "train_from_sources", "train_prior"]
+__all__ = ["Prior", "TrainConfig", "load_prior", "train_prior"]

@@ -108,13 +108,6 @@ class Prior:
             return self.network(x.to(dtype), t).to(x.dtype)
         return self.network(x, t)
 
-    def score(self, x: Tensor, t: float | Tensor) -> Tensor:
-        """``-eps / sigma(t)``."""
-        sigma = self.marginal(t)[1].to(x.dtype).to(x.device)
-        if sigma.dim():
-            sigma = sigma.reshape(-1, *([1] * (x.dim() - 1)))
-        return -self.eps(x, t) / sigma
-
     def marginal(self, t: float | Tensor) -> tuple[Tensor, Tensor]:
         """``(alpha(t), sigma(t))`` of this prior's schedule."""
         return schedules.marginal(self.kind, t)
@@ -169,17 +162,29 @@ class Prior:
     def initial_poses(self, S: int, method: str = "kmeans", seed: int = 0) -> Tensor:
         """``S`` canonical initial poses, (S, 17, 3) on the prior's device and dtype.
 
-        ``kmeans``: the stored k-means centres (S must be one of the stored sizes).
+        ``kmeans`` (any ``S >= 1``, deterministic): the stored k-means centres when ``S`` is a
+        stored size (1, 5, 10, 20, 50 for the bundled prior); below the largest stored size the
+        first ``S`` centres of the next larger set (the ``S`` commonest poses of that
+        clustering); above it the largest set plus poses of the stored pool of training poses
+        picked farthest-first, and beyond the pool poses generated from the prior (seed 0),
+        canonicalised (see :func:`zedo_xr.prior.hypotheses.any_size`).
         ``random``: S random training poses stored with the prior (``hypotheses[-1]`` pool).
         ``generated``: S poses drawn from the prior, canonicalised (upright, facing the camera).
-        """
-        from zedo_xr.prior.hypotheses import canonicalise_camera
 
+        Examples
+        --------
+        >>> load_prior().initial_poses(7).shape                  # doctest: +SKIP
+        torch.Size([7, 17, 3])
+        """
+        from zedo_xr.prior.hypotheses import any_size, canonicalise_camera
+
+        if isinstance(S, bool) or not isinstance(S, int | np.integer) or S < 1:
+            raise ValueError(f"S: expected an integer >= 1, got {S!r}")
         if method == "kmeans":
-            if S not in self.hypotheses:
-                sizes = sorted(k for k in self.hypotheses if k > 0)
-                raise ValueError(f"S: expected one of the stored sizes {sizes}, got {S}")
-            arr = self.hypotheses[S]
+            arr, missing = any_size(self.hypotheses, int(S))
+            if missing:
+                generated = canonicalise_camera(self.sample(missing, seed=0).float().cpu().numpy())
+                arr = np.concatenate([arr, generated.astype(arr.dtype)])
         elif method == "random":
             pool = self.hypotheses.get(-1)
             if pool is None:
@@ -230,10 +235,98 @@ def _json_default(o: Any) -> Any:
 
 
 _ARCH_KEYS = ("joints", "width", "blocks", "emb_dim", "groups", "dropout")
+_ARCH_INTS = ("joints", "width", "blocks", "emb_dim", "groups")
+
+
+class PriorFileError(ValueError):
+    """A prior directory that cannot be trusted: a bad card, unreadable or tampered weights."""
+
+
+def _expect(ok: bool, where: str, expected: str, got: Any) -> None:
+    if not ok:
+        raise PriorFileError(f"{where}: expected {expected}, got {got!r}")
+
+
+def validate_card(card: Any) -> dict[str, Any]:
+    """Check a card's fields that loading relies on; returns the network's constructor arguments.
+
+    Raises :class:`PriorFileError` naming the field, e.g. ``card.json: architecture: expected a
+    mapping with joints, width, blocks, ..., got None``.
+    """
+    _expect(isinstance(card, dict), "card.json", "a JSON object", type(card).__name__)
+    arch = card.get("architecture")
+    _expect(isinstance(arch, dict) and all(k in arch for k in ("joints", "width", "blocks")),
+            "card.json: architecture", "a mapping with joints, width, blocks (and emb_dim, groups, "
+            "dropout)", arch)
+    for key in _ARCH_INTS:
+        if key in arch:
+            value = arch[key]
+            _expect(isinstance(value, int) and not isinstance(value, bool) and value >= 1,
+                    f"card.json: architecture.{key}", "an integer >= 1", value)
+    if "dropout" in arch:
+        d = arch["dropout"]
+        _expect(isinstance(d, int | float) and not isinstance(d, bool) and 0 <= d < 1,
+                "card.json: architecture.dropout", "a number in [0, 1)", d)
+    _expect(card.get("schedule", "subvp") in schedules.KINDS, "card.json: schedule",
+            f"one of {schedules.KINDS}", card.get("schedule"))
+    if "content_hash" in card:
+        h = card["content_hash"]
+        _expect(isinstance(h, str) and len(h) == 64 and all(c in "0123456789abcdef" for c in h),
+                "card.json: content_hash", "64 hexadecimal digits (sha256)", h)
+    _expect(isinstance(card.get("name", ""), str), "card.json: name", "a string", card.get("name"))
+    return {k: arch[k] for k in _ARCH_KEYS if k in arch}
+
+
+def _read_card(d: Path) -> dict[str, Any]:
+    try:
+        card = json.loads((d / CARD).read_text())
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise PriorFileError(f"card.json: expected JSON, got unreadable text ({err})") from None
+    return card
+
+
+def _read_tensors(file: Path) -> dict[str, Tensor]:
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    try:
+        return load_file(str(file))
+    except (SafetensorError, OSError, ValueError) as err:
+        raise PriorFileError(f"{file.name}: expected a safetensors file, got one that cannot be "
+                             f"read ({err})") from None
+
+
+def _network(arch: dict[str, Any], weights: dict[str, Tensor]) -> ScoreNet:
+    net = ScoreNet(**arch)
+    expected = net.state_dict()
+    if set(weights) != set(expected):
+        missing, extra = sorted(set(expected) - set(weights)), sorted(set(weights) - set(expected))
+        raise PriorFileError(f"{WEIGHTS}: expected the tensors of the card's architecture, got "
+                             f"missing {missing[:5]} and unexpected {extra[:5]}")
+    for name, value in weights.items():
+        _expect(tuple(value.shape) == tuple(expected[name].shape), f"{WEIGHTS}: {name}",
+                f"shape {tuple(expected[name].shape)} (the card's architecture)", tuple(value.shape))
+        if not bool(torch.isfinite(value).all()):
+            raise PriorFileError(f"{WEIGHTS}: {name}: expected finite weights, got NaN or inf")
+    net.load_state_dict({k: v.float() for k, v in weights.items()})
+    return net
+
+
+def _hypotheses(file: Path, joints: int) -> dict[int, np.ndarray]:
+    hyp: dict[int, np.ndarray] = {}
+    if not file.is_file():
+        return hyp
+    for key, value in _read_tensors(file).items():
+        ok = key == "pool" or (key[:1] == "S" and key[1:].isdigit() and int(key[1:]) >= 1)
+        _expect(ok, f"{HYPOTHESES}: {key}", "S<n> or pool", key)
+        _expect(value.ndim == 3 and value.shape[1:] == (joints, 3) and bool(torch.isfinite(value).all()),
+                f"{HYPOTHESES}: {key}", f"finite poses of shape (n, {joints}, 3)", tuple(value.shape))
+        hyp[-1 if key == "pool" else int(key[1:])] = value.float().numpy()
+    return hyp
 
 
 def load_prior(path: str | Path = "default", *, device: str | torch.device | None = None,
-               dtype: torch.dtype = torch.float32) -> Prior:
+               dtype: torch.dtype = torch.float32, verify: bool = True) -> Prior:
     """Load a saved prior (``"default"``: the one bundled in the package), without unpickling.
 
     Parameters
@@ -241,23 +334,36 @@ def load_prior(path: str | Path = "default", *, device: str | torch.device | Non
     path : "default" or path to a prior directory
     device : torch device, optional ("auto" picks CUDA when available)
     dtype : torch dtype of the network (fp32 by default, whatever the stored precision)
-    """
-    from safetensors.torch import load_file
+    verify : bool
+        Check that the weights hash to the card's ``content_hash`` (a prior whose files were
+        modified or corrupted is refused). ``verify=False`` is for development only, e.g. a
+        card edited by hand; the checks of the card's fields and of finite weights still run.
 
+    Raises
+    ------
+    FileNotFoundError
+        No ``weights.safetensors`` or ``card.json`` in the directory.
+    PriorFileError
+        A card field of the wrong type or value, unreadable or non-finite weights, tensors that
+        do not fit the card's architecture, or (``verify``) a content hash that does not match.
+    """
     d = DEFAULT_DIR if str(path) == "default" else Path(path)
     if not (d / WEIGHTS).is_file() or not (d / CARD).is_file():
         raise FileNotFoundError(f"prior: expected {WEIGHTS} and {CARD} in {d}")
-    card = json.loads((d / CARD).read_text())
-    arch = {k: card["architecture"][k] for k in _ARCH_KEYS if k in card["architecture"]}
-    net = ScoreNet(**arch)
-    sd = load_file(str(d / WEIGHTS))
-    net.load_state_dict({k: v.float() for k, v in sd.items()})
-    hyp: dict[int, np.ndarray] = {}
-    if (d / HYPOTHESES).is_file():
-        for k, v in load_file(str(d / HYPOTHESES)).items():
-            hyp[-1 if k == "pool" else int(k[1:])] = v.numpy()
-    prior = Prior(net, card.get("schedule", "subvp"), card=card, hypotheses=hyp,
-                  name=card.get("name", d.name))
+    card = _read_card(d)
+    arch = validate_card(card)
+    net = _network(arch, _read_tensors(d / WEIGHTS))
+    prior = Prior(net, card.get("schedule", "subvp"), card=card,
+                  hypotheses=_hypotheses(d / HYPOTHESES, net.joints), name=card.get("name", d.name))
+    if verify:
+        stored = card.get("content_hash")
+        _expect(stored is not None, "card.json: content_hash",
+                "the sha256 of the weights (or load_prior(..., verify=False))", None)
+        if stored != prior.content_hash:
+            raise PriorFileError(
+                f"{d}: content_hash: expected {stored[:12]}... (the card's), got "
+                f"{prior.content_hash[:12]}... from the weights: the files were modified or "
+                f"corrupted (load_prior(path, verify=False) loads them anyway, for development)")
     if str(device) == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
     return prior.to(device, dtype)

@@ -20,7 +20,7 @@ from zedo_xr.viz.traces import base_traces, frame_update, import_plotly, menu_ke
 if TYPE_CHECKING:
     import plotly.graph_objects as go
 
-_LEGEND_PER_ROW = 4   # entries like "hypothesis 12 · 5.7 px · MPJPE 29 mm" on a ~1300 px page
+_LEGEND_PER_ROW = 3   # entries like "hypothesis 12 · 5.7 px · MPJPE 29 mm" on a ~800 px page
 _LEGEND_ROW_PX = 24
 _TITLE_PX = 80        # the title and the view buttons' row
 _PLOT_PX = 610        # height of the plotting area, below the legend and above the controls
@@ -177,7 +177,7 @@ def _animation(view: View) -> list[dict[str, Any]]:
     still = {"mode": "immediate", "frame": {"duration": 0, "redraw": True},
              "transition": {"duration": 0}}
     slider = {
-        "active": 0, "x": 0.08, "len": 0.92, "y": 0.0, "yanchor": "top", "pad": {"t": 30},
+        "active": 0, "x": 0.13, "len": 0.87, "y": 0.0, "yanchor": "top", "pad": {"t": 30},
         "currentvalue": {"prefix": "frame ", "visible": True},
         "steps": [
             {"method": "animate", "label": label, "args": [[name], still]}

@@ -23,6 +23,8 @@ _KNOWN_DIMS = {
 _PELVIS = H36M_JOINTS.index("pelvis")
 VALID = "valid"
 """Optional ``(frame,)`` flag: False where a lift had too little evidence (its pose is NaN)."""
+INTERPOLATED = "interpolated"
+"""Optional ``(frame,)`` flag: True where a sequence lift bridged a gap without detections."""
 
 _PAD_3D = 0.12          # metres around the person in the 3D box
 _MIN_EXTENT_3D = 0.6    # metres: a person seen side-on still gets a readable box
@@ -78,6 +80,7 @@ class View:
     gt: np.ndarray | None           # (F, J, 3)
     keypoints: np.ndarray | None    # (F, J, 2), NaN where missing or confidence 0
     no_pose: np.ndarray             # (F,) True where the frame has no pose at all
+    interpolated: np.ndarray        # (F,) True where the pose was bridged, not lifted
     range3d: np.ndarray             # (3, 2): the box around the person
     scene3d: np.ndarray             # (3, 2): the box around the person and the camera
     camera: np.ndarray | None       # (5, 3): camera centre and the image corners at depth
@@ -192,7 +195,7 @@ def _slots(ds: xr.Dataset, hypotheses: Any) -> tuple[_Slots, list[str]]:
     best_idx, best_ok = None, np.zeros(n_frame, dtype=bool)
     if schema.BEST_HYPOTHESIS in ds:
         raw = np.asarray(ds[schema.BEST_HYPOTHESIS].values, dtype=float).reshape(n_frame)
-        best_ok = np.isfinite(raw)
+        best_ok = np.isfinite(raw) & (raw >= 0)  # -1: a frame without a pose
         best_idx = np.where(best_ok, raw, 0).astype(int).clip(0, n_all - 1)
         best_pose = pose_all[np.arange(n_frame), best_idx]
         best_pose[~best_ok] = np.nan
@@ -273,11 +276,17 @@ def _mpjpe(pose: np.ndarray, gt: np.ndarray) -> np.ndarray:
     return np.asarray(mpjpe(pred, truth).transpose(schema.FRAME, "slot").values, dtype=float)
 
 
+def _flag(ds: xr.Dataset, name: str, n_frame: int) -> np.ndarray:
+    if name not in ds:
+        return np.zeros(n_frame, dtype=bool)
+    return np.asarray(ds[name].values, dtype=bool).reshape(n_frame)
+
+
 def _no_pose(ds: xr.Dataset, pose: np.ndarray) -> np.ndarray:
     """Frames where no hypothesis has a single finite joint, or that ``valid`` marks False."""
     empty = ~np.isfinite(pose).any(axis=(1, 2, 3))
     if VALID in ds:
-        empty |= ~np.asarray(ds[VALID].values, dtype=bool).reshape(len(pose))
+        empty |= ~_flag(ds, VALID, len(pose))
     return empty
 
 
@@ -416,6 +425,7 @@ def prepare(
         frame_labels=_labels(ds, schema.FRAME, pos), slot_labels=slots.labels,
         has_best=slots.best_idx is not None, pose=pose, reproj=reproj, error=error,
         mpjpe=mpjpe, best=best, gt=gt, keypoints=keypoints, no_pose=_no_pose(ds, slots.pose),
+        interpolated=_flag(ds, INTERPOLATED, len(pos)),
         range3d=range3d, scene3d=scene3d, camera=camera, range2d=range2d, image2d=image2d,
         image_size=None if K is None or range2d is None else
         (float(2 * K[:, 0, 2].max()), float(2 * K[:, 1, 2].max())),

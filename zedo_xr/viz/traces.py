@@ -111,6 +111,8 @@ def title(view: View, i: int) -> str:
         return f"{text} · {_NO_POSE}"
     if view.best is not None and view.best[i]:
         text += f" · best hypothesis {view.best[i]}"
+    if view.interpolated[i]:
+        text += " · interpolated (no detections)"
     return text
 
 
