@@ -359,6 +359,8 @@ def report(runs: Path = RUNS) -> dict[str, Any]:
         "",
         markdown_table(table_rows(rows), cols),
         "",
+        status_lines(rows),
+        "",
         "## Means over the cross-domain cells",
         "",
         "```json",
@@ -416,6 +418,18 @@ Run the queues from a fixed copy of the tree (e.g. `git worktree add --detach /t
 under them: a running queue imports library modules lazily, and a change on disk in between can
 mix two versions.
 """
+
+
+def status_lines(rows: list[dict[str, Any]]) -> str:
+    """Which cells of each recipe are finished, and which are not (so no table reads as complete)."""
+    expected = [c["name"] for c in cells()]
+    lines = []
+    for recipe in RECIPES:
+        done = {r["name"] for r in rows if r["recipe"] == recipe}
+        missing = [c for c in expected if c not in done]
+        lines.append(f"- `{recipe}`: {len(done)} of {len(expected)} cells finished"
+                     + (f"; not run or not finished: {', '.join(missing)}" if missing else ""))
+    return "\n".join(lines)
 
 
 def split_description() -> dict[str, str]:
