@@ -1,4 +1,5 @@
-"""Sessions: ``nox -s tests`` (default), ``lint``, ``docs``, ``bench``, ``demo``, ``movement_latest``.
+"""Sessions: ``nox -s tests`` (default), ``lint``, ``docs``, ``bench``, ``demo``,
+``movement_latest``, ``fuzz``.
 
 The venv backend with pip is deliberate: pip on this machine finds the local CPU wheel of
 torch 2.13.0, whereas uv ignores the machine's pip settings and would pull a multi-GB CUDA build.
@@ -37,6 +38,19 @@ def tests(session: nox.Session) -> None:
     """
     _install(session, "viz", "movement", groups=("test",))
     session.run("pytest", *session.posargs)
+
+
+@nox.session(python=PYTHON, default=False)
+def fuzz(session: nox.Session) -> None:
+    """Generated ``lift`` calls and metamorphic properties (``tests/estimator/lift_cases.py``).
+
+    10,000 generated datasets plus 100 cases per metamorphic property by default; prints the
+    counts of success / clear error / unclear crash / silent garbage and fails unless the last
+    two are 0. Arguments after ``--`` replace the defaults (e.g. ``--examples 20000 --seed 1``).
+    """
+    _install(session, groups=("test",))
+    args = session.posargs or ["--examples", "10000", "--metamorphic", "100"]
+    session.run("python", "-m", "tests.estimator.lift_cases", *args, env={"OMP_NUM_THREADS": "1"})
 
 
 def _python(version: str) -> str:

@@ -11,7 +11,7 @@ from tests.estimator.conftest import K_H36M, GaussianPrior, make_scene
 
 
 def scene_dataset(frames: int):
-    from zedo_xr.schema import keypoints_dataset
+    from zedo_xr.io.keypoints import keypoints_dataset
 
     rel, absolute, uv = make_scene(frames, seed=11)
     return keypoints_dataset(uv, K=K_H36M, pose3d_gt=absolute), GaussianPrior(rel[0])

@@ -136,9 +136,14 @@ def _require_int(name: str, value: Any, minimum: int, *, none_ok: bool = False) 
         raise ValueError(f"{name}: expected {expected}, got {value!r}")
 
 
-def _validate_store(store: Any, overwrite: Any) -> None:
+def _validate_objects(prior: Any, store: Any, overwrite: Any) -> None:
+    """Clear errors for ``prior``, ``store`` and ``overwrite``."""
     import os
 
+    if not isinstance(prior, str | os.PathLike) and not all(
+            hasattr(prior, a) for a in ("eps", "to", "initial_poses")):
+        raise ValueError(f"prior: expected 'default', a prior directory or a loaded Prior, "
+                         f"got {type(prior).__name__}")
     if not isinstance(overwrite, bool | np.bool_):
         raise ValueError(f"overwrite: expected True or False, got {overwrite!r}")
     if store is None or isinstance(store, str | os.PathLike):
@@ -507,7 +512,7 @@ def lift(
 
     _validate_parameters(hypotheses=hypotheses, seed=seed, batch_size=batch_size, dtype=dtype,
                          progress=progress, iterations=iterations)
-    _validate_store(store, overwrite)
+    _validate_objects(prior, store, overwrite)
     if is_movement_dataset(ds):  # movement's (time, space, keypoint, individual) layout
         ds = from_movement(ds)
     if iterations is not None:
