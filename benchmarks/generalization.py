@@ -359,6 +359,8 @@ def report(runs: Path = RUNS) -> dict[str, Any]:
         "",
         markdown_table(table_rows(rows), cols),
         "",
+        status_lines(rows),
+        "",
         "## Means over the cross-domain cells",
         "",
         "```json",
@@ -390,11 +392,44 @@ python -m benchmarks.generalization train --recipe old new --kinds in-domain
 python -m benchmarks.generalization report   # rewrites results/generalization.{json,md}
 ```
 
+### Retraining the bundled default prior (started, not finished in this session)
+
+Sources that may ship (CMU train split, DeepMimic, climbing, CMU subjects 01-07; no Bandai, no
+HDM05, so the weights keep the permissive licences of the current default), the `new` recipe's
+augmentations, today's default budget. Started at 19:49 UTC on the shared CPU; it checkpoints
+every 250 steps under `RUN/checkpoint` and resumes with no lost steps when the same command is
+run again (about an hour on one idle core; far longer under load). Then export it, rerun the
+accuracy benchmark and commit `zedo_xr/prior/default/*` and `benchmarks/results/accuracy.*`:
+
+```bash
+export OMP_NUM_THREADS=1 RUN=../runs/default-v2
+python scripts/train_prior.py --run $RUN --sources cmu-train deepmimic climb cmu-iclone \
+  --steps 16000 --batch-size 256 --lr 0.0002 --warmup 500 --min-lr-ratio 0.05 \
+  --t-sampling mixed --schedule subvp --width 1024 --blocks 2 --dropout 0.0 --seed 0 \
+  --name zedo-xr-default --threads 1 --kinematic-augmentation 0.3 --part-recombination 0.2 \
+  --joint-jitter 1.0 --bone-length-std 0.05 --checkpoint-every 250 --eval-every 1000
+python scripts/train_prior.py --run $RUN --sources cmu-train deepmimic climb cmu-iclone \
+  --name zedo-xr-default --export zedo_xr/prior/default --half
+python -m benchmarks.run accuracy
+```
+
 Run the queues from a fixed copy of the tree (e.g. `git worktree add --detach /tmp/gen HEAD`,
 `cd /tmp/gen`, `export ZEDO_RUNS=... ZEDO_SHARED_DATA=...`) when the working tree may change
 under them: a running queue imports library modules lazily, and a change on disk in between can
 mix two versions.
 """
+
+
+def status_lines(rows: list[dict[str, Any]]) -> str:
+    """Which cells of each recipe are finished, and which are not (so no table reads as complete)."""
+    expected = [c["name"] for c in cells()]
+    lines = []
+    for recipe in RECIPES:
+        done = {r["name"] for r in rows if r["recipe"] == recipe}
+        missing = [c for c in expected if c not in done]
+        lines.append(f"- `{recipe}`: {len(done)} of {len(expected)} cells finished"
+                     + (f"; not run or not finished: {', '.join(missing)}" if missing else ""))
+    return "\n".join(lines)
 
 
 def split_description() -> dict[str, str]:

@@ -26,7 +26,7 @@ from benchmarks.common import machine, markdown_table, views, write_results
 from benchmarks.generalization import RUNS, SOURCES, test_poses
 
 FRAMES = 40
-RULES = ("consensus", "reprojection", "residual", "combined", "denoising")
+RULES = ("consensus", "reprojection", "residual", "combined", "denoising", "size")
 
 
 def _errors(out, gt) -> tuple[np.ndarray, np.ndarray]:
@@ -45,7 +45,7 @@ def score_source(source: str, prior_dir: str, S: int, frames: int) -> dict[str, 
 
     import zedo_xr
     from zedo_xr.estimator.driver import resolve_settings
-    from zedo_xr.estimator.select import denoising_energy, selection_score
+    from zedo_xr.estimator.select import denoising_energy, selection_score, typical_size
     from zedo_xr.prior import load_prior
 
     ds = views(test_poses(source, frames), "exact", seed=0)
@@ -66,12 +66,13 @@ def score_source(source: str, prior_dir: str, S: int, frames: int) -> dict[str, 
             "residual": residual.reshape(relative.shape[:2]),
             "relative": relative,
             "energy": denoising_energy(prior, relative),
+            "size_reference": typical_size(prior),
         }
     row: dict[str, Any] = {"test": source, "S": S, "frames": int(e.shape[0]),
                            "seconds_S": round(seconds, 1)}
     idx = np.arange(e.shape[0])
     for rule in RULES:
-        choice = selection_score(rule, **evidence).argmin(-1).numpy()
+        choice = selection_score(rule, **evidence).argmin(-1).cpu().numpy()
         row[f"{rule}_mpjpe"] = float(e[idx, choice].mean())
         row[f"{rule}_pa_mpjpe"] = float(p[idx, choice].mean())
     row["oracle_mpjpe"], row["oracle_pa_mpjpe"] = float(e.min(1).mean()), float(p.min(1).mean())

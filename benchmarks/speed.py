@@ -243,7 +243,8 @@ def run_busy(*, threads: int = 2, frames: int = 100, repeats: int = 2) -> dict[s
         "`zedo`: the intra-op threads `lift` picks for the chunk size and the idle cores "
         "(`zedo_xr/estimator/threads.py`), the caller's setting restored afterwards. `busy`: one "
         f"competing CPU-bound process (`python -c '{BUSY_SCRIPT}'`). Target: busy / idle <= 1.5. "
-        "The 1-minute load average is the machine's before the busy run (other jobs included).",
+        "`idle` means without that extra process: the machine's other jobs run in both (the 1-minute "
+        "load average before the busy run is given), so on a shared machine `idle` is already busy.",
         "",
         f"Machine: {payload['machine'].get('cpu_model', payload['machine']['cpu'])}, "
         f"{payload['machine']['cpu_count']} CPUs. Command: `{payload['machine']['command']}`.",

@@ -28,7 +28,9 @@ are written.
 
 from __future__ import annotations
 
+import json
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -113,9 +115,23 @@ def lift_clip(ds: Any, method: str, *, robust: str = "geman_mcclure") -> tuple[d
 METHODS = ("frame-by-frame", "baseline", "sequence", "sequence-keyframes")
 
 
-def run_sources(n_clips: int, frames: int, sources: tuple[str, ...]) -> tuple[list[dict], list[dict]]:
-    """Per-clip rows of every method, and the outlier rows (robust weights on/off)."""
+def _done(checkpoint: Path | None) -> dict[tuple[str, int], dict]:
+    """Clips already measured, from the checkpoint file (one JSON object per clip)."""
+    if checkpoint is None or not checkpoint.exists():
+        return {}
+    entries = [json.loads(line) for line in checkpoint.read_text().splitlines() if line.strip()]
+    return {(e["source"], e["clip"]): e for e in entries}
+
+
+def run_sources(n_clips: int, frames: int, sources: tuple[str, ...], checkpoint: Path | None = None
+                ) -> tuple[list[dict], list[dict]]:
+    """Per-clip rows of every method, and the outlier rows (robust weights on/off).
+
+    With ``checkpoint``, every finished clip is appended to that file and clips found there are
+    not lifted again (an interrupted run resumes).
+    """
     rows, outlier_rows = [], []
+    done = _done(checkpoint)
     for source in sources:
         try:
             poses = load_source(source)
@@ -123,6 +139,11 @@ def run_sources(n_clips: int, frames: int, sources: tuple[str, ...]) -> tuple[li
             print(f"{source}: skipped ({err})", flush=True)
             continue
         for i, clip in enumerate(clips(poses, n_clips, frames)):
+            if (source, i) in done:
+                rows += done[(source, i)]["rows"]
+                outlier_rows += done[(source, i)]["outlier_rows"]
+                continue
+            n_rows, n_out = len(rows), len(outlier_rows)
             ds = clip_views(clip, Corruption(), seed=i)
             gt = ds.pose3d_gt.values
             conf = ds.confidence.values
@@ -149,6 +170,11 @@ def run_sources(n_clips: int, frames: int, sources: tuple[str, ...]) -> tuple[li
                                      "mpjpe_clean_frames": _scores(pose[~has], gt[~has])["mpjpe"]})
             print(f"{source} clip {i}: " + ", ".join(
                 f"{r['method']} {r['mpjpe']:.1f}/{r['accel']:.1f}" for r in rows[-len(METHODS):]), flush=True)
+            if checkpoint is not None:
+                entry = {"source": source, "clip": i, "rows": rows[n_rows:],
+                         "outlier_rows": outlier_rows[n_out:]}
+                with checkpoint.open("a") as f:
+                    f.write(json.dumps(entry) + "\n")
     return rows, outlier_rows
 
 
@@ -243,16 +269,30 @@ def _targets(summary: list[dict]) -> dict[str, Any]:
     }
 
 
-def run(*, quick: bool = False, intrinsics_check: bool = True) -> dict[str, Any]:
+def run(*, quick: bool = False, intrinsics_check: bool = True, sources: tuple[str, ...] = SOURCES,
+        work: Path | None = None, intrinsic_clips: int = 2, write: bool = True) -> dict[str, Any]:
+    """Measure and write ``results/video.{json,md}``.
+
+    ``work``: a folder for checkpoints (``sources.jsonl``, ``intrinsics.json``); a rerun with the
+    same folder resumes, and parts can run in separate processes (``python -m benchmarks.video
+    --work DIR --sources hdm05 --no-write``; then one run without ``--no-write`` assembles them).
+    """
     import torch
 
     torch.set_num_threads(1)
     n_clips, frames = (2, 60) if quick else (N_CLIPS, FRAMES)
-    rows, outlier_rows = run_sources(n_clips, frames, SOURCES)
+    rows, outlier_rows = run_sources(n_clips, frames, sources,
+                                     None if work is None else work / "sources.jsonl")
     summary = summarise(rows)
     outliers = _mean_rows(outlier_rows, ("frames_with_outlier", "mpjpe", "pa_mpjpe", "mpjpe_clean_frames"),
                           ("method",))
-    k_rows = run_intrinsics(1 if quick else 3, 60) if intrinsics_check else []
+    k_file = None if work is None else work / "intrinsics.json"
+    if k_file is not None and k_file.exists():
+        k_rows = json.loads(k_file.read_text())
+    else:
+        k_rows = run_intrinsics(1 if quick else intrinsic_clips, 60) if intrinsics_check else []
+        if k_file is not None and k_rows:
+            k_file.write_text(json.dumps(k_rows))
     k_summary = _mean_rows(k_rows, ("estimated_fov", "mpjpe_true_K", "mpjpe_default_K", "mpjpe_estimated_K",
                                     "pa_mpjpe_true_K", "pa_mpjpe_estimated_K"), ("true_fov",))
     for r in k_summary:
@@ -262,7 +302,8 @@ def run(*, quick: bool = False, intrinsics_check: bool = True) -> dict[str, Any]
                "summary": summary, "targets": _targets(summary), "outliers": outliers,
                "intrinsics": k_summary, "clip_rows": [r for r in rows if r["source"] != "bandai1"],
                "data": str(SHARED_DATA.name)}
-    write_results("video" + ("_quick" if quick else ""), payload, report(payload))
+    if write:
+        write_results("video" + ("_quick" if quick else ""), payload, report(payload))
     return payload
 
 
@@ -303,7 +344,23 @@ def report(payload: dict[str, Any]) -> str:
     return "\n".join(md)
 
 
-if __name__ == "__main__":
-    import sys
+def main(argv: list[str] | None = None) -> None:
+    import argparse
 
-    run(quick="--quick" in sys.argv)
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.video")
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--work", type=Path, help="checkpoint folder (resume, parts in parallel)")
+    parser.add_argument("--sources", default=",".join(SOURCES))
+    parser.add_argument("--no-intrinsics", action="store_true")
+    parser.add_argument("--intrinsics-only", action="store_true")
+    parser.add_argument("--no-write", action="store_true")
+    args = parser.parse_args(argv)
+    if args.work is not None:
+        args.work.mkdir(parents=True, exist_ok=True)
+    sources = () if args.intrinsics_only else tuple(s for s in args.sources.split(",") if s)
+    run(quick=args.quick, intrinsics_check=not args.no_intrinsics, sources=sources, work=args.work,
+        write=not args.no_write)
+
+
+if __name__ == "__main__":
+    main()

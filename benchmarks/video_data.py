@@ -119,5 +119,11 @@ def clip_views(clip: xr.DataArray, spec: Corruption, seed: int) -> xr.Dataset:
     """One fixed camera for the clip (GT-2D protocol), then the corruption."""
     from zedo_xr.datasets import make_views
 
-    ds = make_views(clip, seed=seed, camera="fixed", distance=(4.0, 6.0))
-    return corrupt(ds, spec, seed)
+    # A clip that travels far (a dash) does not fit the image at 4-6 m: step the camera back.
+    for distance in ((4.0, 6.0), (7.0, 9.0), (10.0, 14.0)):
+        try:
+            ds = make_views(clip, seed=seed, camera="fixed", distance=distance)
+        except ValueError:
+            continue
+        return corrupt(ds, spec, seed)
+    raise ValueError(f"clip {clip.attrs.get('clip')}: does not fit the image from 14 m")

@@ -37,7 +37,8 @@ def _toc_docs(entries: list[dict]) -> set[str]:
 # Like jupyter-book 2 with an explicit toc, the site is the toc's pages: a page outside it (e.g. a
 # notebook not yet listed) is left out, not built as an orphan.
 _PAGES = {str((Path(d) / f).relative_to(HERE).with_suffix(""))
-          for d, _, files in os.walk(HERE, followlinks=True) if "_build" not in Path(d).parts
+          for d, _, files in os.walk(HERE, followlinks=True)
+          if "_build" not in Path(d).relative_to(HERE).parts
           for f in files if f.endswith(".md")}
 exclude_patterns += sorted(f"{doc}.md" for doc in _PAGES - _toc_docs(MYST["project"]["toc"]))
 myst_enable_extensions = ["colon_fence", "dollarmath", "deflist"]

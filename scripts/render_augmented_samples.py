@@ -1,8 +1,10 @@
 """Draw random pose-space augmented training samples to a PNG, to look at them.
 
-Each cell shows one augmented pose from the front and from the side (canonical frame: upright,
-facing the viewer), right limbs red, left limbs blue; the caption row above says which
-augmentations changed it. Poses are drawn from the CMU training split.
+Each cell shows one augmented pose from the front and, to its right, from the side (canonical
+frame: upright, facing the viewer; in the side view the subject faces left), right limbs red,
+left limbs blue. 512 random poses of the CMU training split go through
+``zedo_xr.prior.augment.augment`` with the given settings; the first 16 that changed are drawn
+(the others drew no change or failed a plausibility check and stayed as recorded).
 
 Usage::
 

@@ -98,7 +98,8 @@ def export(run: Path, out: Path, args: argparse.Namespace, command: str) -> None
     prior.hypotheses = kmeans_hypotheses(data, seed=0)
     prior.hypotheses[-1] = random_hypotheses(data, 256, seed=0)
     test = poses_to_array(load_source("cmu-test", args.data_root))
-    prior.card["quality"] = quality_report(prior, test, train_world=data)
+    prior.card["quality"] = quality_report(prior, test, train_world=data,
+                                           held_out_name="CMU test split (valid frames)")
     prior.card["hypotheses"] = {
         "kmeans": "scikit-learn KMeans(n_init=4, random_state=0) on <= 20000 canonicalised "
                   "training poses, sizes 1 (mean pose), 5, 10, 20, 50, largest cluster first",

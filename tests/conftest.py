@@ -44,7 +44,26 @@ def rng() -> np.random.Generator:
 
 
 @pytest.fixture(scope="session")
-def shared_data() -> Path:
+def shared_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"shared data not found at {SHARED_DATA} (set ZEDO_SHARED_DATA)")
+    _convert_cmu(tmp_path_factory)
     return SHARED_DATA
+
+
+def _convert_cmu(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """``io.load_cmu`` reads a pickle-free conversion of the shared CMU file (never the pickles);
+    a machine without one gets it for this session, by the repository's converter."""
+    import importlib.util
+
+    from zedo_xr.io.cmu import converted_path
+
+    original = SHARED_DATA / "cmu" / "cmu_h36m17.npz"
+    if not original.is_file() or converted_path(original).exists():
+        return
+    os.environ["ZEDO_XR_CACHE"] = str(tmp_path_factory.mktemp("zedo-xr-cache"))
+    spec = importlib.util.spec_from_file_location("convert_cmu_npz", REPO / "scripts" / "convert_cmu_npz.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.convert(original, converted_path(original))

@@ -25,6 +25,8 @@ def test_parse_K_from_file(tmp_path):
         parse_K("1,2")
     with pytest.raises(UsageError, match="--K: no such file"):
         parse_K(str(tmp_path / "missing.npy"))
+    (tmp_path / "K.json").write_text("[1145, 1146, 512, 515]")  # fx, fy, cx, cy in a file
+    np.testing.assert_array_equal(parse_K(str(tmp_path / "K.json")), [[1145, 0, 512], [0, 1146, 515], [0, 0, 1]])
 
 
 def test_parser_has_the_four_commands():
@@ -192,3 +194,13 @@ def test_demo_says_where_the_viewer_is(tmp_path, capsys):
     html = (tmp_path / "demo" / "demo.html").resolve()
     assert f"3D viewer:   {html}" in out and html.as_uri() in out and "Next:" in out
     assert html.exists()
+
+
+def test_lifting_a_lifted_store_again(tmp_path, capsys):
+    import zedo_xr
+
+    src = _lifted_store(tmp_path, gt=True)              # one hypothesis
+    out = tmp_path / "again.zarr"
+    assert main(["lift", src, "-S", "5", "--iterations", "2", "--no-progress", "--out", str(out)]) == 0
+    assert "already holds a lift" in capsys.readouterr().out
+    assert zedo_xr.open_zarr(out).sizes["hypothesis"] == 5

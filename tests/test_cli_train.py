@@ -20,14 +20,19 @@ def _poses(n=64, seed=0):
 
 def test_train_on_npy_writes_a_prior_and_says_how_to_use_it(tmp_path, capsys):
     np.save(tmp_path / "poses.npy", _poses())
+    np.save(tmp_path / "held_out.npy", _poses(40, seed=1))
     out = tmp_path / "my-prior"
-    assert main(["train", str(tmp_path / "poses.npy"), "--out", str(out), *TINY]) == 0
+    assert main(["train", str(tmp_path / "poses.npy"), "--out", str(out), *TINY,
+                 "--eval", str(tmp_path / "held_out.npy"), "--eval-count", "40"]) == 0
     text = capsys.readouterr().out
     assert f"prior written to {out}" in text and "prior=" in text and "--prior" in text
     prior = load_prior(out)
     assert prior.card["training"]["steps_done"] == 3 and prior.network.width == 32
     assert prior.card["data"][0]["frames"] == 64
     assert prior.card["training"]["command"].startswith("zedo train")
+    quality = prior.card["quality"]
+    assert quality["held_out"].startswith("npy file held_out.npy, 40 evenly spaced frames")
+    assert set(quality["denoising_error_mm"]) == {"t=0.01", "t=0.05", "t=0.1"}
     assert (tmp_path / "my-prior.checkpoint" / "state.json").exists()
 
 
@@ -71,58 +76,15 @@ def test_other_skeletons_are_converted_by_name_and_incomplete_ones_refused(tmp_p
     assert "--skeleton mpi_inf_3dhp17" in load_prior(out).card["training"]["command"]
 
 
-def test_bvh_files_are_read_by_joint_names(tmp_path):
+def test_a_real_movement_dataset_trains(tmp_path):
+    load_poses = pytest.importorskip("movement.io.load_poses")
     from zedo_xr.io.poses3d import load_poses3d
+    from zedo_xr.skeleton import H36M_JOINTS
 
-    bvh = tmp_path / "clips"
-    bvh.mkdir()
-    (bvh / "a.bvh").write_text(_BVH)
-    da = load_poses3d(bvh)
-    assert da.sizes["frame"] == 2 and da.attrs["units_read"] == "cm"
-    # Z up: the head is above the pelvis, the ankles below
-    z = da.sel(coord="z").values
-    assert (z[:, 10] > z[:, 0]).all() and (z[:, 3] < z[:, 0]).all()
-    # the root sits at its position channels (zero); the right hip 10 cm to -x
-    np.testing.assert_allclose(da.sel(joint="right_hip").values[0], [-0.1, 0.0, 0.0], atol=1e-6)
-
-
-def test_unknown_inputs_are_named(tmp_path):
-    from zedo_xr.io.poses3d import load_poses3d
-
-    with pytest.raises(FileNotFoundError, match="path"):
-        load_poses3d(tmp_path / "missing.npy")
-    (tmp_path / "a.txt").write_text("x")
-    with pytest.raises(ValueError, match="format"):
-        load_poses3d(tmp_path / "a.txt")
-    np.save(tmp_path / "bad.npy", np.zeros((3, 17, 2)))
-    with pytest.raises(Exception, match="expected shape"):
-        load_poses3d(tmp_path / "bad.npy")
-
-
-def _joint(name, offset, body, channels=3):
-    chans = "Zrotation Xrotation Yrotation"
-    return f"JOINT {name}\n{{\nOFFSET {offset}\nCHANNELS {channels} {chans}\n{body}}}\n"
-
-
-_END = "End Site\n{\nOFFSET 0 10 0\n}\n"
-_LEG = "End Site\n{\nOFFSET 0 -5 0\n}\n"
-
-
-def _leg(side, x):
-    foot = _joint(f"{side}Foot", "0 -40 0", _LEG)
-    return _joint(f"{side}UpLeg", f"{x} 0 0", _joint(f"{side}Leg", "0 -40 0", foot))
-
-
-def _arm(side, x):
-    hand = _joint(f"{side}Hand", f"{x} 0 0", "End Site\n{\nOFFSET 5 0 0\n}\n")
-    return _joint(f"{side}Arm", f"{x} 0 0", _joint(f"{side}ForeArm", f"{x * 2} 0 0", hand))
-
-
-_HEAD = _joint("Head", "0 8 0", _END)
-_UPPER = _joint("Spine1", "0 20 0", _joint("Neck", "0 20 0", _HEAD + _arm("Left", 15) + _arm("Right", -15)))
-# a T-pose facing +Z (Y up): the subject's left is +X
-_BVH = ("HIERARCHY\nROOT Hips\n{\nOFFSET 0 90 0\n"
-        "CHANNELS 6 Xposition Yposition Zposition Zrotation Xrotation Yrotation\n"
-        + _joint("Spine", "0 10 0", _UPPER) + _leg("Left", 10) + _leg("Right", -10) + "}\n"
-        "MOTION\nFrames: 2\nFrame Time: 0.033333\n"
-        + " ".join(["0"] * (6 + 3 * 16)) + "\n" + " ".join(["0"] * (6 + 3 * 16)) + "\n")
+    poses = _poses(40)
+    ds = load_poses.from_numpy(poses.transpose(0, 2, 1)[..., None], individual_names=["id_0"],
+                               keypoint_names=list(H36M_JOINTS), fps=30, source_software="test")
+    ds.to_netcdf(tmp_path / "moves.nc", engine="scipy")
+    np.testing.assert_allclose(load_poses3d(tmp_path / "moves.nc").values, poses, atol=1e-6)
+    assert main(["train", str(tmp_path / "moves.nc"), "--out", str(tmp_path / "p"), *TINY,
+                 "--batch-size", "16"]) == 0

@@ -54,7 +54,7 @@ def test_schema_and_reprojection(world):
     assert list(ds.sequence.values[:2]) == ["walk", "walk"]
     assert list(ds.source_frame.values[:4]) == [0, 0, 1, 1]
     assert list(ds.view.values[:4]) == [0, 1, 0, 1]
-    assert ds.attrs["seed"] == 3 and ds.attrs["fps"] == 50.0
+    assert ds.attrs["seed"] == 3 and ds.attrs["source_fps"] == 50.0 and "fps" not in ds.attrs
     assert ds.attrs["focal_px"] == [1145.0, 1150.0] and ds.attrs["image_size"] == [1000, 1000]
     # intrinsics in the H36M range, principal point at the image centre
     assert ((ds.K[:, 0, 0] >= 1145) & (ds.K[:, 0, 0] <= 1150)).all()

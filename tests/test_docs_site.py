@@ -64,3 +64,17 @@ def test_pages_outside_the_toc_are_left_out() -> None:
     assert listed <= conf._PAGES  # every toc page exists
     left_out = {p.removesuffix(".md") for p in conf.exclude_patterns if p.endswith(".md")}
     assert left_out == conf._PAGES - listed
+
+
+def test_left_out_pages_also_in_the_build_copy(tmp_path: Path) -> None:
+    # nox -s docs builds from a copy in docs/_build/src: "_build" in that path hides nothing.
+    src = tmp_path / "docs" / "_build" / "src"
+    (src / "notebooks").mkdir(parents=True)
+    for name in ("conf.py", "myst.yml"):
+        (src / name).write_text((DOCS / name).read_text())
+    (src / "notebooks" / "draft.md").write_text("# Draft\n")
+    spec = importlib.util.spec_from_file_location("docs_conf_copy", src / "conf.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert "notebooks/draft.md" in module.exclude_patterns

@@ -15,8 +15,6 @@ import ast
 import re
 from pathlib import Path
 
-import pytest
-
 PACKAGE = Path(__file__).resolve().parents[1] / "zedo_xr"
 DESIGN = PACKAGE.parent / "docs" / "design.md"
 
@@ -39,15 +37,6 @@ LAYERS: dict[str, int] = {
     "zedo_xr.cli": 8,
     "zedo_xr": 9,
 }
-
-# Layer violations that another change is removing: edge -> why it is tolerated for now.
-KNOWN_LAYER_EDGES: dict[tuple[str, str], str] = {
-    ("zedo_xr.prior.train", "zedo_xr.io"): "the prior split has its callers resolve data sources",
-    ("zedo_xr.prior.train", "zedo_xr.io.cmu"): "the prior split has its callers resolve data sources",
-}
-
-# Edges of cycles that another change is breaking; each entry says why it is tolerated for now.
-KNOWN_CYCLE_EDGES: dict[tuple[str, str], str] = {}
 
 
 def _module_name(path: Path) -> str:
@@ -169,9 +158,6 @@ def test_find_cycles_reports_each_cycle_once():
 
 def test_no_import_cycles():
     graph = import_graph()
-    known = [(a, b) for (a, b) in KNOWN_CYCLE_EDGES if b in graph.get(a, set())]
-    for a, b in known:
-        graph[a].discard(b)
     cycles = find_cycles(graph)
     assert not cycles, "import cycles in zedo_xr (every import counts, function-local too):\n" + (
         "\n".join(_describe(graph, c) for c in cycles)
@@ -201,7 +187,6 @@ def test_layers():
     assert not unplaced, (
         f"modules without a layer: {unplaced}; add them to LAYERS here and to docs/design.md"
     )
-    bad = [e for e in bad if e not in KNOWN_LAYER_EDGES]
     assert not bad, "imports that go sideways or up the layers of docs/design.md:\n" + "\n".join(
         f"  {a} (layer {LAYERS[_unit(a)]}) -> {b} (layer {LAYERS[_unit(b)]})" for a, b in bad
     )
@@ -224,21 +209,3 @@ def test_design_document_lists_these_layers():
         "docs/design.md's layers differ from LAYERS here: "
         f"{ {m: (documented.get(m), n) for m, n in LAYERS.items() if documented.get(m) != n} }"
     )
-
-
-@pytest.mark.parametrize("edge", sorted(KNOWN_LAYER_EDGES), ids=lambda e: f"{e[0]}->{e[1]}")
-def test_known_layer_edges_still_exist(edge):
-    """A known violation stays listed only while the import exists; once gone, drop it here."""
-    if edge not in layer_violations(import_graph())[1]:
-        pytest.fail(f"{edge[0]} -> {edge[1]} is gone: remove it from KNOWN_LAYER_EDGES")
-    pytest.xfail(KNOWN_LAYER_EDGES[edge])
-
-
-@pytest.mark.parametrize("edge", sorted(KNOWN_CYCLE_EDGES), ids=lambda e: f"{e[0]}->{e[1]}")
-def test_known_cycle_edges_still_close_a_cycle(edge):
-    """A known edge stays listed only while it closes a cycle; once broken, drop it here."""
-    graph = import_graph()
-    a, b = edge
-    if b not in graph.get(a, set()) or not any(a in c and b in c for c in find_cycles(graph)):
-        pytest.fail(f"{a} -> {b} no longer closes a cycle: remove it from KNOWN_CYCLE_EDGES")
-    pytest.xfail(KNOWN_CYCLE_EDGES[edge])

@@ -29,13 +29,6 @@ OUTSIDE_POINTERS = {
     ),
 }
 
-# Pointers in files that another change is rewriting: path -> why it is tolerated for now. An
-# entry must still match (the test says when to drop it).
-KNOWN: dict[str, str] = {
-    "zedo_xr/io/store.py": "the store-integrity change rewrites the module docstring",
-    "zedo_xr/prior/train.py": "the prior split moves data-source resolution to the scripts",
-}
-
 
 def _files() -> list[Path]:
     """Tracked and new (not ignored) text files under the scanned paths."""
@@ -98,17 +91,8 @@ def _found() -> dict[str, list[str]]:
 
 
 def test_no_pointers_out_of_the_repository():
-    found = [hit for name, hits in _found().items() if name not in KNOWN for hit in hits]
+    found = [hit for hits in _found().values() for hit in hits]
     assert not found, (
         "references a reader of this repository cannot follow (point to docs/design.md, a "
         "module, or state the fact):\n" + "\n".join(found)
     )
-
-
-@pytest.mark.parametrize("name", sorted(KNOWN))
-def test_known_files_still_point_out(name):
-    """A known file stays listed only while it still has a pointer; once clean, drop it."""
-    hits = _found().get(name)
-    if not hits:
-        pytest.fail(f"{name} no longer points out of the repository: remove it from KNOWN")
-    pytest.xfail(f"{KNOWN[name]}: " + "; ".join(hits))

@@ -98,5 +98,5 @@ def test_nan_keypoints_get_zero_confidence():
 
 
 def test_joint_count_must_match_names():
-    with pytest.raises(SchemaError, match=r"keypoints: expected 17 joints .*got 16"):
+    with pytest.raises(SchemaError, match=r"keypoints: expected the 17 joints of skeleton 'h36m17', got 16"):
         keypoints_dataset(np.full((2, 16, 2), 500.0))

@@ -61,11 +61,15 @@ def parse_K(text: str) -> np.ndarray:
         if not path.exists():
             raise UsageError(f"--K: no such file {text!r}")
         values = np.load(path) if path.suffix == ".npy" else np.asarray(json.loads(path.read_text()))
-        return np.asarray(values, dtype=float)
-    try:
-        numbers = [float(v) for v in text.replace(" ", "").split(",")]
-    except ValueError:
-        raise UsageError(f"--K: expected fx,fy,cx,cy or a .npy/.json file, got {text!r}") from None
+        values = np.asarray(values, dtype=float)
+        if values.ndim != 1:
+            return values  # a 3x3 (or per-frame) matrix, checked by lift
+        numbers = values.tolist()  # fx, fy, cx, cy (or f, cx, cy, or 9 numbers) stored in a file
+    else:
+        try:
+            numbers = [float(v) for v in text.replace(" ", "").split(",")]
+        except ValueError:
+            raise UsageError(f"--K: expected fx,fy,cx,cy or a .npy/.json file, got {text!r}") from None
     if len(numbers) == 3:
         f, cx, cy = numbers
         numbers = [f, f, cx, cy]
@@ -218,6 +222,10 @@ def cmd_lift(args: argparse.Namespace) -> int:
     from zedo_xr.estimator.driver import lift
 
     ds = read_input(args.input, args.format, skeleton=args.skeleton, fps=args.fps)
+    if "pose3d" in ds:  # a lifted store: lift its keypoints again, replacing the old result
+        print(f"{args.input} already holds a lift; lifting its keypoints again into {args.out}")
+        ds = ds.drop_vars([v for v in ("reprojection_error", "best_hypothesis") if v in ds])
+        ds = ds.drop_dims("hypothesis", errors="ignore").drop_vars("pose3d", errors="ignore")
     K = parse_K(args.K) if args.K else None
     if K is None and "K" not in ds:
         raise UsageError("--K: the input has no intrinsics; pass --K fx,fy,cx,cy (pixels)")
@@ -235,23 +243,6 @@ def cmd_lift(args: argparse.Namespace) -> int:
         raise
     print(f"lifted {out.sizes['frame']} frames x {out.sizes['hypothesis']} hypotheses -> {args.out}")
     return 0
-
-
-def _read_training_poses(paths: list[str], skeleton: str | None, units: str):
-    """Concatenated H36M poses of every input and their provenance for the card."""
-    import xarray as xr
-
-    from zedo_xr.io.poses3d import load_poses3d
-    from zedo_xr.schema import FRAME
-
-    parts, provenance = [], []
-    for path in paths:
-        da = load_poses3d(path, skeleton=skeleton, units=units)
-        provenance.append({"name": Path(path).name, "frames": int(da.sizes[FRAME]),
-                           "source": str(da.attrs.get("source", "")),
-                           "units_read": da.attrs.get("units_read")})
-        parts.append(da.reset_coords(drop=True).drop_vars(FRAME, errors="ignore"))
-    return xr.concat(parts, dim=FRAME, coords="minimal", compat="override"), provenance
 
 
 def _train_argv(args: argparse.Namespace) -> list[str]:
@@ -279,13 +270,16 @@ def _train_argv(args: argparse.Namespace) -> list[str]:
 def cmd_train(args: argparse.Namespace) -> int:
     import shlex
 
+    from zedo_xr.io.poses3d import load_training_poses
     from zedo_xr.prior.config import from_arguments
     from zedo_xr.prior.train import train_prior
 
     out = Path(args.out)
     checkpoint = Path(args.checkpoint) if args.checkpoint else out.with_name(out.name + ".checkpoint")
-    poses, provenance = _read_training_poses(args.inputs, args.skeleton, args.units)
-    held_out = _read_training_poses(args.eval, args.skeleton, args.units)[0] if args.eval else None
+    poses, provenance = load_training_poses(args.inputs, skeleton=args.skeleton, units=args.units)
+    held_out = None
+    if args.eval:
+        held_out = load_training_poses(args.eval, skeleton=args.skeleton, units=args.units)[0]
     command = "zedo train " + " ".join(shlex.quote(a) for a in _train_argv(args))
     config = from_arguments(args, name=args.name or out.name, command=command,
                             progress=not args.no_progress)

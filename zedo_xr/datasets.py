@@ -144,7 +144,8 @@ def make_views(
         camera-frame metres (OpenCV axes); ``camera_R (frame, row, col)`` and ``camera_t
         (frame, coord)`` with ``p_cam = R p_world + t``. Coordinates ``source_frame`` and
         ``view`` tell which input pose and view each frame is. ``attrs`` hold every protocol
-        setting, the seed and the dropped frames.
+        setting, the seed and the dropped frames, and the poses' frame rate as ``fps`` with a
+        fixed camera (a video, lifted as a sequence) or ``source_fps`` with per-frame cameras.
 
     Examples
     --------
@@ -361,7 +362,9 @@ def _assemble(
             coords[cname] = (FRAME, c.values[source[keep]])
     attrs = {**attrs, "n_dropped": len(dropped_frames), "dropped_frames": dropped_frames}
     if "fps" in poses.attrs:
-        attrs["fps"] = poses.attrs["fps"]
+        # Only a fixed camera films a video; per-frame cameras make unrelated views, which
+        # lift(temporal="auto") must not take for a sequence.
+        attrs["fps" if attrs["camera"] == "fixed" else "source_fps"] = poses.attrs["fps"]
     return xr.Dataset(
         {
             KEYPOINTS: ((FRAME, JOINT, UV), keypoints, {"units": "pixels"}),

@@ -699,6 +699,6 @@ def skeleton_of(names) -> Skeleton:
         raise SchemaError(
             f"keypoint names: expected the joint names of a known skeleton "
             f"({sorted(SKELETONS)}), got {sorted(wanted)[:8]}{' ...' if len(wanted) > 8 else ''}; "
-            "pass skeleton=... or rename the keypoints"
+            "name the skeleton (zedo_xr.io.from_movement(ds, skeleton=...)) or rename the keypoints"
         )
     return min(matches, key=lambda s: (s.name != "h36m17", len(s.joints)))

@@ -64,8 +64,10 @@ def test_consensus_ignores_root_position_and_follows_permutations(device, dtype)
 def test_single_hypothesis_is_always_chosen(device, dtype):
     relative, _ = _hypotheses(device, dtype, F=3, S=1, outlier=0)
     reproj, residual = _evidence(device, dtype, 3, 1)
-    for rule in ("reprojection", "residual", "consensus", "combined"):  # the rules needing no prior
-        chosen = select_hypothesis(rule, reprojection_error=reproj, residual=residual, relative=relative)
+    energy = torch.ones(3, 1, device=device, dtype=dtype)  # the prior-aware rules' evidence
+    for rule in RULES:
+        chosen = select_hypothesis(rule, reprojection_error=reproj, residual=residual, relative=relative,
+                                   energy=energy, size_reference=1.0)
         assert chosen.tolist() == [0, 0, 0]
 
 

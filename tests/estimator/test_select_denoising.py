@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 import torch
 
-from zedo_xr.estimator.select import RULES, denoising_energy, select_hypothesis, selection_score
+from zedo_xr.estimator.select import (
+    RULES,
+    bone_length_sum,
+    denoising_energy,
+    select_hypothesis,
+    selection_score,
+    size_score,
+    typical_size,
+)
 
 
 class _GaussianPrior:
@@ -63,3 +71,37 @@ def test_denoising_rule_needs_energy():
 def test_energy_bad_arguments():
     with pytest.raises(ValueError, match="draws"):
         denoising_energy(_GaussianPrior(), torch.zeros(1, 17, 3), draws=0)
+
+
+def test_size_rule_rejects_shrunken_and_overgrown_hypotheses(device, dtype):
+    from tests.estimator.conftest import STANDING
+
+    base = torch.as_tensor(STANDING, device=device, dtype=dtype)
+    base = base - base[:1]
+    # Four hypotheses of the same shape: typical size, and 0.6x, 0.9x, 1.5x of it.
+    relative = torch.stack([base * f for f in (0.6, 1.0, 0.9, 1.5)])[None]
+    reference = float(bone_length_sum(base))
+    zeros = torch.zeros(1, 4, device=device, dtype=dtype)
+    chosen = select_hypothesis("size", reprojection_error=zeros, residual=zeros, relative=relative,
+                               size_reference=reference)
+    assert chosen.tolist() == [1]
+    score = size_score(relative, reference)
+    assert score.dtype == dtype and score.device.type == device.type
+    assert float(score[0, 1]) < 1e-6 and float(score[0, 2]) < 1.5 < float(score[0, 0])
+    with pytest.raises(ValueError, match="size_reference"):
+        selection_score("size", reprojection_error=zeros, residual=zeros, relative=relative)
+
+
+def test_typical_size_reads_the_stored_training_poses():
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    pose = np.zeros((17, 3))
+    pose[1:, 2] = 0.1  # every joint 10 cm above the root
+    pool = np.stack([pose * f for f in (0.9, 1.0, 1.1)])
+    expected = float(bone_length_sum(torch.as_tensor(pose)))
+    assert typical_size(SimpleNamespace(hypotheses={-1: pool})) == pytest.approx(expected)
+    assert typical_size(SimpleNamespace(hypotheses={5: pool, 1: pool[:1] * 2})) == pytest.approx(expected)
+    with pytest.raises(ValueError, match="prior"):
+        typical_size(SimpleNamespace(hypotheses={}))

@@ -80,7 +80,7 @@ def test_absurd_scores_are_refused(bad):
 
 
 def test_shapes_and_image_size_checks(rng):
-    with pytest.raises(SchemaError, match=r"keypoints: expected 17 joints .*got 26"):
+    with pytest.raises(SchemaError, match=r"keypoints: expected the 17 joints of skeleton .coco17., got 26"):
         keypoints_dataset(np.zeros((2, 26, 2)) + 300, "coco17")
     with pytest.raises(SchemaError, match=r"confidence: expected shape \(2, 17\)"):
         keypoints_dataset(np.zeros((2, 17, 2)) + 300, "coco17", confidence=np.ones((2, 16)))

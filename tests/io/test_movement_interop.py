@@ -222,3 +222,10 @@ def test_real_movement_round_trip_through_lift():
     assert np.isfinite(mv["position"].values).all()
     # The lifted pelvis is in front of the camera, a few metres away (metres, camera frame).
     assert (mv["position"].sel(space="z", **{kp_dim: "pelvis"}).values > 1.0).all()
+
+
+def test_unknown_keypoint_names_say_what_to_do():
+    src = movement_ds(names=["snout", "tail_base"])
+    with pytest.raises(SchemaError, match=r"keypoint names: expected the joint names of a known skeleton .*"
+                                          r"from_movement\(ds, skeleton=\.\.\.\)"):
+        zedo_xr.lift(src, K=np.eye(3))

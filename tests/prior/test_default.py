@@ -54,6 +54,15 @@ def test_initial_poses_are_canonical(prior):
     assert prior.initial_poses(3, "random").shape == (3, 17, 3)
 
 
+@pytest.mark.parametrize("S", [2, 3, 7, 100])
+def test_any_number_of_initial_poses(prior, S):
+    c = prior.initial_poses(S)
+    assert c.shape == (S, 17, 3) and bool(torch.isfinite(c).all())
+    assert torch.equal(c, prior.initial_poses(S))
+    assert len(torch.unique(c.reshape(S, -1), dim=0)) == S  # S different poses
+    assert (c[:, 1, 0] < 0).all() and (c[:, 4, 0] > 0).all()  # canonical: right hip at -x
+
+
 def test_denoises_real_poses(prior):
     # Denoising the k-means centres at t = 0.05 must beat doing nothing (eps = 0).
     x0 = torch.from_numpy(prior.hypotheses[50])

@@ -44,3 +44,65 @@ def test_kmeans_on_cmu(shared_data):
     poses = load_cmu(shared_data / "cmu" / "cmu_h36m17.npz", "train").values
     hyp = kmeans_hypotheses(poses, sizes=(1, 10), seed=0, max_poses=5000)
     _check_canonical(hyp[10])
+
+
+# ----------------------------------------------------------------------------- any number S
+
+def _stored(rng):
+    from zedo_xr.prior.hypotheses import canonicalise
+
+    world = np.repeat(rng.normal(scale=0.3, size=(60, 17, 3)), 2, axis=0)
+    sets = kmeans_hypotheses(world, sizes=(1, 5, 10), seed=0)
+    sets[-1] = canonicalise(world[::2][:20]).astype(np.float32)
+    return sets
+
+
+@pytest.mark.parametrize("S", [2, 3, 7])
+def test_any_size_below_the_largest_takes_the_commonest_centres(S):
+    from zedo_xr.prior.hypotheses import any_size
+
+    sets = _stored(np.random.default_rng(0))
+    poses, missing = any_size(sets, S)
+    assert missing == 0 and poses.shape == (S, 17, 3)
+    larger = min(k for k in sets if k > S)
+    np.testing.assert_array_equal(poses, sets[larger][:S])
+
+
+def test_any_size_above_the_largest_adds_distinct_pool_poses_deterministically():
+    from zedo_xr.prior.hypotheses import any_size
+
+    sets = _stored(np.random.default_rng(1))
+    poses, missing = any_size(sets, 25)
+    assert missing == 0 and poses.shape == (25, 17, 3)
+    np.testing.assert_array_equal(poses[:10], sets[10])
+    flat = poses.reshape(25, -1)
+    assert len(np.unique(flat.round(6), axis=0)) == 25  # no pose twice
+    again, _ = any_size(sets, 25)
+    np.testing.assert_array_equal(poses, again)
+    _, missing = any_size(sets, 40)
+    assert missing == 10  # 10 centres + 20 pool poses: the caller generates the rest
+
+
+@pytest.mark.parametrize("S", [2, 3, 7, 100])
+def test_prior_initial_poses_work_for_any_s(S):
+    import torch
+
+    from zedo_xr.prior import Prior
+    from zedo_xr.prior.network import ScoreNet
+
+    torch.manual_seed(0)
+    prior = Prior(ScoreNet(width=32, blocks=1), "subvp", hypotheses=_stored(np.random.default_rng(2)))
+    poses = prior.initial_poses(S)
+    assert poses.shape == (S, 17, 3) and bool(torch.isfinite(poses).all())
+    assert torch.equal(poses, prior.initial_poses(S))  # deterministic
+    torch.testing.assert_close(poses[:, 0], torch.zeros(S, 3))  # root-relative, canonical
+
+
+@pytest.mark.parametrize("S", [0, -1, 2.5, True, "3"])
+def test_bad_sizes_are_named(S):
+    from zedo_xr.prior import Prior
+    from zedo_xr.prior.network import ScoreNet
+
+    prior = Prior(ScoreNet(width=32, blocks=1), "subvp", hypotheses={1: np.zeros((1, 17, 3))})
+    with pytest.raises(ValueError, match="S: expected an integer >= 1"):
+        prior.initial_poses(S)

@@ -143,7 +143,7 @@ def _lift_chunk(model: Any, canonical: Tensor, uv: Tensor, conf: Tensor, K: Tens
                 callback: Callable[[dict[str, Any]], None] | None) -> dict[str, Tensor]:
     """Lift ``n`` frames (tensors on the device) with ``S`` hypotheses each; outputs (n, S, ...)."""
     from zedo_xr.estimator.loop import optimize
-    from zedo_xr.estimator.select import select_hypothesis
+    from zedo_xr.estimator.select import denoising_energy, select_hypothesis, typical_size
 
     n, S = uv.shape[0], canonical.shape[0]
     # Frames and hypotheses in one batch: frame-major, hypothesis-minor.
@@ -156,9 +156,15 @@ def _lift_chunk(model: Any, canonical: Tensor, uv: Tensor, conf: Tensor, K: Tens
         "residual": res["residual"].reshape(n, S),
         "initial_error": err0.reshape(n, S),
     }
+    relative = res["relative"].reshape(n, S, -1, 3)
+    evidence: dict[str, Any] = {}  # what the prior-aware rules need, computed only for them
+    if knobs.select == "denoising":
+        evidence["energy"] = denoising_energy(model, relative)
+    elif knobs.select == "size":
+        evidence["size_reference"] = typical_size(model)
     out["best_hypothesis"] = select_hypothesis(
         knobs.select, reprojection_error=out["reprojection_error"], residual=out["residual"],
-        relative=res["relative"].reshape(n, S, -1, 3))
+        relative=relative, **evidence)
     return out
 
 

@@ -98,13 +98,13 @@ def _points_array(
     A ``(joint, 2|3)`` array is one frame (a single image).
     """
     arr = np.asarray(keypoints, dtype=float)
-    if arr.ndim == 2:
-        arr = arr[None]
-    if arr.ndim not in (3, 4) or arr.shape[-1] not in (2, 3):
+    if arr.ndim not in (2, 3, 4) or arr.shape[-1] not in (2, 3):
         raise SchemaError(
             f"{KEYPOINTS}: expected shape (frame, joint, 2) or (frame, individual, joint, 2) "
             f"(a third column of scores is allowed), got shape {arr.shape}"
         )
+    if arr.ndim == 2:
+        arr = arr[None]
     n_joints = len(skel.joints if joints is None else joints)
     if arr.shape[-2] != n_joints:
         from zedo_xr.skeleton import SKELETONS

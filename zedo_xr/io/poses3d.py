@@ -100,6 +100,23 @@ def load_poses3d(path: str | Path, *, skeleton: str | None = None, units: str = 
     return _to_h36m(array, names, skeleton, units, fps=fps, source=f"{kind} file {p.name}")
 
 
+def load_training_poses(paths: list[str | Path], *, skeleton: str | None = None,
+                        units: str = "auto") -> tuple[xr.DataArray, list[dict[str, Any]]]:
+    """Concatenated :func:`load_poses3d` of several inputs and their provenance for a card.
+
+    Returns the ``(frame, joint, coord)`` poses and one dict per input (``name``, ``frames``,
+    ``source``, ``units_read``), as ``zedo train`` records them.
+    """
+    parts, provenance = [], []
+    for path in paths:
+        da = load_poses3d(path, skeleton=skeleton, units=units)
+        provenance.append({"name": Path(path).name, "frames": int(da.sizes[FRAME]),
+                           "source": str(da.attrs.get("source", "")),
+                           "units_read": da.attrs.get("units_read")})
+        parts.append(da.reset_coords(drop=True).drop_vars(FRAME, errors="ignore"))
+    return xr.concat(parts, dim=FRAME, coords="minimal", compat="override"), provenance
+
+
 def _format(p: Path) -> str:
     if p.suffix == ".zarr" or (p / "zarr.json").exists():
         return "zarr"
@@ -157,9 +174,20 @@ def _zarr(p: Path) -> tuple[np.ndarray, list[str] | None, float | None]:
     return da.values, names, da.attrs.get("fps")
 
 
+def _netcdf_engine(p: Path) -> str:
+    """scipy for netCDF3 files, h5netcdf for netCDF4 (HDF5) ones, by the file's magic bytes."""
+    with open(p, "rb") as f:
+        magic = f.read(8)
+    if magic.startswith(b"CDF"):
+        return "scipy"
+    if magic.startswith(b"\x89HDF"):
+        return "h5netcdf"
+    raise SchemaError(f"{p.name}: expected a netCDF file (movement's to_netcdf), got other bytes")
+
+
 def _movement(p: Path) -> tuple[np.ndarray, list[str] | None, float | None]:
     """A movement poses dataset (either dim style) with 3D ``position``, one individual."""
-    ds = xr.load_dataset(p)
+    ds = xr.load_dataset(p, engine=_netcdf_engine(p))
     if "position" not in ds:
         raise SchemaError(f"{p.name}: expected a movement dataset with a 'position' variable, "
                           f"got {list(ds.data_vars)}")

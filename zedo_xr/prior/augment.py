@@ -21,6 +21,11 @@ Augmentations (each behind its own setting of :class:`Augmentation`, all off by 
   augmented one fails them, so nothing implausible reaches training.
 - :func:`camera_views`: world poses seen through random cameras of the evaluation distribution.
 
+Cost: about 40 ms per batch of 256 poses with kinematic, recombination and joint jitter on
+(measured on one thread of the shared 2-core CPU that trains the priors here), against
+0.17 s for a training step of a width-512 network on that CPU when idle (the augmentations are
+many small tensor operations on ``(B, 3)`` vectors).
+
 Frames. World poses are Z up. Body frames are built per pose from its joints: ``right`` (the hip
 or shoulder line, towards the subject's right), ``up`` (pelvis -> thorax, made orthogonal to
 ``right``) and ``forward = up x right``, so they follow the pose whatever its heading or tilt.

@@ -162,17 +162,29 @@ class Prior:
     def initial_poses(self, S: int, method: str = "kmeans", seed: int = 0) -> Tensor:
         """``S`` canonical initial poses, (S, 17, 3) on the prior's device and dtype.
 
-        ``kmeans``: the stored k-means centres (S must be one of the stored sizes).
+        ``kmeans`` (any ``S >= 1``, deterministic): the stored k-means centres when ``S`` is a
+        stored size (1, 5, 10, 20, 50 for the bundled prior); below the largest stored size the
+        first ``S`` centres of the next larger set (the ``S`` commonest poses of that
+        clustering); above it the largest set plus poses of the stored pool of training poses
+        picked farthest-first, and beyond the pool poses generated from the prior (seed 0),
+        canonicalised (see :func:`zedo_xr.prior.hypotheses.any_size`).
         ``random``: S random training poses stored with the prior (``hypotheses[-1]`` pool).
         ``generated``: S poses drawn from the prior, canonicalised (upright, facing the camera).
-        """
-        from zedo_xr.prior.hypotheses import canonicalise_camera
 
+        Examples
+        --------
+        >>> load_prior().initial_poses(7).shape                  # doctest: +SKIP
+        torch.Size([7, 17, 3])
+        """
+        from zedo_xr.prior.hypotheses import any_size, canonicalise_camera
+
+        if isinstance(S, bool) or not isinstance(S, int | np.integer) or S < 1:
+            raise ValueError(f"S: expected an integer >= 1, got {S!r}")
         if method == "kmeans":
-            if S not in self.hypotheses:
-                sizes = sorted(k for k in self.hypotheses if k > 0)
-                raise ValueError(f"S: expected one of the stored sizes {sizes}, got {S}")
-            arr = self.hypotheses[S]
+            arr, missing = any_size(self.hypotheses, int(S))
+            if missing:
+                generated = canonicalise_camera(self.sample(missing, seed=0).float().cpu().numpy())
+                arr = np.concatenate([arr, generated.astype(arr.dtype)])
         elif method == "random":
             pool = self.hypotheses.get(-1)
             if pool is None:

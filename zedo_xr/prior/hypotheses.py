@@ -91,3 +91,53 @@ def canonicalise_camera(poses: np.ndarray) -> np.ndarray:
     p = np.asarray(poses, dtype=np.float64)
     world = np.stack([p[..., 0], p[..., 2], -p[..., 1]], axis=-1)
     return canonicalise(world)
+
+
+def farthest_point_order(candidates: np.ndarray, chosen: np.ndarray, count: int) -> np.ndarray:
+    """Indices of ``count`` candidates picked greedily farthest from ``chosen`` and each other.
+
+    Deterministic (ties go to the lowest index): each pick is the candidate whose nearest
+    already-chosen pose is farthest away (mean per-joint distance), so the added poses cover
+    what the chosen ones miss. ``candidates`` (M, J, 3), ``chosen`` (K, J, 3), ``count <= M``.
+    """
+    flat = candidates.reshape(len(candidates), -1, 3).astype(np.float64)
+    if len(chosen):
+        ref = chosen.reshape(len(chosen), -1, 3).astype(np.float64)
+        nearest = np.linalg.norm(flat[:, None] - ref[None], axis=-1).mean(-1).min(1)
+    else:
+        nearest = np.full(len(flat), np.inf)
+    picks = []
+    for _ in range(count):
+        i = int(np.argmax(nearest))
+        picks.append(i)
+        nearest = np.minimum(nearest, np.linalg.norm(flat - flat[i], axis=-1).mean(-1))
+        nearest[i] = -np.inf
+    return np.asarray(picks, dtype=int)
+
+
+def any_size(stored: dict[int, np.ndarray], S: int) -> tuple[np.ndarray, int]:
+    """``S`` k-means initial poses from the stored sets, for any ``S >= 1`` (deterministic).
+
+    - ``S`` stored: that set.
+    - ``S`` below the largest stored size: the first ``S`` centres of the smallest stored set
+      with at least ``S`` centres (stored sets are ordered by cluster size, largest first, so
+      these are the ``S`` commonest poses of that clustering).
+    - ``S`` above it: the largest set, then poses of the stored pool of training poses
+      (``stored[-1]``) in :func:`farthest_point_order` from it.
+
+    Returns the poses ``(n, J, 3)`` and how many are still missing (``S - n``; more than the
+    largest set plus the pool holds), which the caller fills otherwise.
+    """
+    sizes = sorted(k for k in stored if k > 0)
+    if not sizes:
+        raise ValueError("hypotheses: this prior stores no k-means initial poses")
+    if S in stored:
+        return np.asarray(stored[S]), 0
+    larger = [k for k in sizes if k > S]
+    if larger:
+        return np.asarray(stored[larger[0]][:S]), 0
+    base = np.asarray(stored[sizes[-1]])
+    pool = np.asarray(stored.get(-1, np.zeros((0, *base.shape[1:]), base.dtype)))
+    extra = pool[farthest_point_order(pool, base, min(len(pool), S - len(base)))]
+    out = np.concatenate([base, extra.astype(base.dtype)])
+    return out, S - len(out)

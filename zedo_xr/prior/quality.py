@@ -86,16 +86,18 @@ def nearest_neighbour_pa(queries: Tensor, references: Tensor, chunk: int = 64) -
 
 def quality_report(prior, held_out_world: np.ndarray, *, n_samples: int = 256,
                    n_reference: int = 1000, sample_steps: int = 200, seed: int = 0,
-                   train_world: np.ndarray | None = None) -> dict[str, Any]:
+                   train_world: np.ndarray | None = None,
+                   held_out_name: str = "held-out poses") -> dict[str, Any]:
     """The card's quality block: denoising errors, sample bone statistics, precision and recall.
 
     ``train_world`` (optional) adds the bone statistics of the training poses, the reference
     for the samples' spread when the training sources have different skeletons.
+    ``held_out_name`` says in the card what the held-out poses are.
     """
     device = next(prior.network.parameters()).device
     x0 = fixed_views(held_out_world, 4000, seed=12345).to(device)
     report: dict[str, Any] = {
-        "held_out": "CMU test split (valid frames), 4000 evenly spaced frames, seeded random views",
+        "held_out": f"{held_out_name}, {len(x0)} evenly spaced frames, seeded random views",
         "denoising_error_mm": denoising_error(prior.network, prior.kind, x0, seed=0),
     }
     samples = prior.sample(n_samples, steps=sample_steps, seed=seed).float().cpu()

@@ -357,5 +357,6 @@ def train_prior(
     if config.quality and held_out is not None:
         from zedo_xr.prior.quality import quality_report
 
-        prior.card["quality"] = quality_report(prior, held_out, train_world=data)
+        name = str(getattr(eval_poses, "attrs", {}).get("source") or "held-out poses")
+        prior.card["quality"] = quality_report(prior, held_out, train_world=data, held_out_name=name)
     return prior
