@@ -317,10 +317,10 @@ def _lift_flat(layout: _Layout, uv: np.ndarray, c: np.ndarray, Kn: np.ndarray, *
 
     F, E = layout.shape[0], math.prod(layout.shape[1:])  # frame-major flattening: N = F x E
     own = not isinstance(progress, Progress)
-    bar = Progress(F * E, bool(progress)) if own else progress
+    bar = progress if isinstance(progress, Progress) else Progress(F * E, bool(progress))
     with bar if own else contextlib.nullcontext():
         out = lift_sequence_arrays(uv.reshape(F, E, N_JOINTS, 2), c.reshape(F, E, N_JOINTS),
-                                   Kn.reshape(F, E, 3, 3), fps=float(fps), sequence=sequence, **run)
+                                   Kn.reshape(F, E, 3, 3), fps=float(fps or 0.0), sequence=sequence, **run)
         if bar.bar is not None:  # the joint loop runs all frames at once: one step at the end
             bar.bar.update(F * E)
     return {k: v.reshape(F * E, *v.shape[2:]) for k, v in out.items()}

@@ -205,7 +205,7 @@ def lift_arrays(
                                 device=dev, dtype=tdtype)
     parts: dict[str, list[np.ndarray]] = {k: [] for k in OUTPUTS}
     own = not isinstance(progress, Progress)
-    bar = Progress(N, bool(progress)) if own else progress
+    bar = progress if isinstance(progress, Progress) else Progress(N, bool(progress))
     with torch.no_grad(), bar if own else contextlib.nullcontext():
         for start in range(0, N, batch_size):
             sl = slice(start, min(N, start + batch_size))
