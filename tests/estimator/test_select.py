@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from tests.estimator.conftest import K_H36M, STANDING, GaussianPrior, make_scene, yaw
-from zedo_xr.estimator.select import consensus_score, select_hypothesis, selection_score
+from zedo_xr.estimator.select import RULES, consensus_score, select_hypothesis, selection_score
 
 
 def _hypotheses(device, dtype, F=4, S=5, outlier=2, seed=0):
