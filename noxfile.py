@@ -29,6 +29,19 @@ def _install(session: nox.Session, *extras: str, groups: tuple[str, ...] = ()) -
     session.install("-e", spec, *deps)
 
 
+def _convert_shared_cmu(session: nox.Session) -> None:
+    """Where the development data sits beside the checkout, convert its pickled CMU file once.
+
+    ``io.load_cmu`` never unpickles; notebooks and benchmarks that read the CMU subset need the
+    plain-array conversion that ``scripts/convert_cmu_npz.py`` writes to the user's cache.
+    """
+    from pathlib import Path
+
+    src = Path(__file__).resolve().parent.parent / "shared" / "data" / "cmu" / "cmu_h36m17.npz"
+    if src.is_file():
+        session.run("python", "scripts/convert_cmu_npz.py", str(src))
+
+
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
     """Run the fast test suite (``-m slow`` or ``--device cuda`` can be passed after ``--``).
@@ -132,6 +145,7 @@ def docs(session: nox.Session) -> None:
     from pathlib import Path
 
     _install(session, "docs", "movement", groups=("test",))  # pytest: the viewer check's fixtures
+    _convert_shared_cmu(session)
     session.install("playwright")  # the browser check drives /usr/bin/chromium; never downloads one
     root = Path(__file__).resolve().parent
     build = root / "docs" / "_build"

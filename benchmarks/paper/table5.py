@@ -86,10 +86,10 @@ def ddpm_rule(prior, x, t, step_size: float = DT):
 
 def register() -> None:
     """Add the ``"ddim"`` and ``"ddpm"`` rules to the estimator's step rules (idempotent)."""
-    from zedo_xr.estimator.loop import STEP_RULES
+    from zedo_xr.estimator.loop import register_step_rule
 
-    STEP_RULES["ddim"] = ddim_rule
-    STEP_RULES["ddpm"] = ddpm_rule
+    register_step_rule("ddim", ddim_rule)
+    register_step_rule("ddpm", ddpm_rule)
 
 
 def run(quick: bool = False) -> dict[str, Any]:

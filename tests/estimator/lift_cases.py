@@ -4,7 +4,8 @@ Used by ``tests/estimator/test_lift_fuzz.py`` (a few hundred examples in the fas
 a script, by ``nox -s fuzz`` (``python -m tests.estimator.lift_cases --examples 10000``), which
 prints the counts of each outcome:
 
-* ``success``: a result whose outputs are finite wherever the frame had a usable joint;
+* ``success``: a result whose outputs are finite wherever the frame had enough usable joints
+  (lift's validity rule) and NaN, flagged ``valid = False``, elsewhere;
 * ``clear error``: a ``ValueError``/``TypeError`` (``SchemaError`` included) whose message reads
   "name: expected X, got Y";
 * ``unclear crash``: any other exception, or an error message without that grammar;
@@ -209,31 +210,43 @@ def cases(draw) -> Case:
 
 # ----------------------------------------------------------------------------- the oracle
 def usable(ds: xr.Dataset) -> xr.DataArray:
-    """Per frame (and extra dims): at least one joint with finite keypoints and confidence > 0."""
+    """Per frame (and extra dims): enough visible joints to constrain a pose, by lift's rule
+    (:mod:`zedo_xr.estimator.validity`: 6 joints with finite keypoints and confidence > 0, among
+    them a hip or a shoulder)."""
+    from zedo_xr.estimator.validity import MIN_JOINTS, TORSO_ANCHORS
+
     kp = ds["keypoints"]
     ok = np.isfinite(kp).all("uv")
     if "confidence" in ds:
         ok = ok & (ds["confidence"].fillna(0) > 0)
-    return ok.any("joint")
+    names = [str(j) for j in ds["joint"].values] if "joint" in ds.coords else []
+    anchor = xr.DataArray([n in TORSO_ANCHORS for n in names], dims="joint") if names else False
+    return (ok.sum("joint") >= MIN_JOINTS) & (ok & anchor).any("joint")
 
 
 def garbage_in(out: xr.Dataset, ds: xr.Dataset, S: int) -> str | None:
     """Why ``out`` is garbage for the input ``ds``, or None."""
-    for name in ("pose3d", "reprojection_error", "best_hypothesis"):
+    for name in ("pose3d", "reprojection_error", "best_hypothesis", "valid", "interpolated"):
         if name not in out:
             return f"{name} missing"
     if out.sizes["hypothesis"] != S:
         return f"hypothesis: {out.sizes['hypothesis']} != {S}"
     ok = usable(ds).compute()
+    if not bool((out["valid"] == ok).all()):
+        return "valid disagrees with the validity rule"
+    lifted = out["valid"] | out["interpolated"]
     pose_finite = np.isfinite(out["pose3d"]).all(("hypothesis", "joint", "coord"))
+    pose_any = np.isfinite(out["pose3d"]).any(("hypothesis", "joint", "coord"))
     err_finite = np.isfinite(out["reprojection_error"]).all("hypothesis")
-    if not bool((pose_finite | ~ok).all()):
+    if not bool((pose_finite | ~lifted).all()):
         return "non-finite pose3d where joints were usable"
-    if not bool((err_finite | ~ok).all()):
+    if bool((pose_any & ~lifted).any()):
+        return "a made-up pose where the joints could not constrain one"
+    if not bool((err_finite | ~lifted).all()):
         return "non-finite reprojection_error where joints were usable"
-    best = out["best_hypothesis"].values
-    if ((best < 0) | (best >= S)).any():
-        return f"best_hypothesis out of range: {np.unique(best)}"
+    best = out["best_hypothesis"].where(lifted, 0).values
+    if ((best < 0) | (best >= S)).any() or (out["best_hypothesis"].where(~lifted, -1) != -1).any():
+        return f"best_hypothesis out of range: {np.unique(out['best_hypothesis'].values)}"
     return None
 
 
@@ -271,7 +284,7 @@ def valid_cases(draw) -> Case:
     kp = _project(rng, n, K_H36M)
     conf = rng.uniform(0.3, 1.0, (n, 17))
     conf[rng.random((n, 17)) < 0.15] = 0.0
-    conf[:, 0] = 1.0  # every frame keeps a usable joint
+    conf[:, [0, 1, 4, 7, 8, 11, 14]] = 1.0  # every frame keeps enough joints for a pose
     ds = xr.Dataset({"keypoints": (("frame", "joint", "uv"), kp), "confidence": (("frame", "joint"), conf),
                      "K": (("row", "col"), K_H36M)},
                     coords={"frame": np.arange(n), "joint": np.array(H36M_JOINTS, dtype=object),

@@ -91,3 +91,12 @@ def test_lift_restores_the_callers_threads(clip):
     before = torch.get_num_threads()
     lift(ds, prior=prior, device="cpu", **FAST)
     assert torch.get_num_threads() == before
+
+
+def test_dask_blocks_are_lifted_as_sequences(clip):
+    ds, prior = clip
+    lazy = lift(ds.chunk({"frame": 15}), prior=prior, **FAST)
+    assert lazy["pose3d"].chunks is not None and lazy.attrs["zedo_temporal"] == 1
+    out = lazy.compute()
+    assert out["interpolated"].values.nonzero()[0].tolist() == [8, 9]
+    assert np.isfinite(out["pose3d"].values).all() and out["valid"].dtype == bool

@@ -123,3 +123,28 @@ def test_robust_loop_resists_a_wrong_wrist(device):
     # The wrong wrist is left to the prior instead of being pulled 0.2 m off; the rest stays put.
     assert errors["geman_mcclure"][0] < 0.3 * errors["none"][0], errors
     assert errors["geman_mcclure"][1] <= 1.05 * errors["none"][1], errors
+
+
+def test_register_step_rule_makes_the_name_valid_in_settings():
+    from zedo_xr.estimator import loop
+    from zedo_xr.estimator.settings import LoopSettings
+
+    with pytest.raises(ValueError, match="step: expected one of"):
+        LoopSettings(step="halfway")
+
+    def halfway(prior, x, t, step_size):
+        return loop.tweedie_step(prior, x, t, step_size / 2)
+
+    try:
+        loop.register_step_rule("halfway", halfway)
+        loop.register_step_rule("halfway", halfway)  # idempotent
+        assert LoopSettings(step="halfway").step == "halfway"
+        assert loop.STEP_RULES["halfway"] is halfway
+    finally:
+        from zedo_xr.estimator import settings
+
+        loop.STEP_RULES.pop("halfway", None)
+        if "halfway" in settings.STEP_RULES:
+            settings.STEP_RULES.remove("halfway")
+    with pytest.raises(ValueError, match="rule: expected a function"):
+        loop.register_step_rule("broken", None)  # type: ignore[arg-type]

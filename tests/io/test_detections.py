@@ -209,3 +209,14 @@ def test_absurd_scores_and_mixed_sizes_are_refused(tmp_path, rng):
     path.write_text("{not json")
     with pytest.raises(SchemaError, match="invalid JSON"):
         load_coco_keypoints(path)
+
+
+def test_repeated_ids_are_not_tracks(tmp_path, rng):
+    # Two people in every image with the same idx: not track ids, so nobody may be dropped.
+    results = alphapose_results(rng, 3, (0,), overshoot=False)
+    results += [dict(r, keypoints=(np.asarray(r["keypoints"]) + [50, 0, 0] * 26).tolist()) for r in results]
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps(results))
+    ds = load_coco_keypoints(path)
+    assert ds.sizes["individual"] == 2 and list(ds["individual"].values) == [0, 1]
+    assert (ds["confidence"].sel(joint="head") > 0).all()

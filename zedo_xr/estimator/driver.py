@@ -377,7 +377,15 @@ def _store_identity(ds: xr.Dataset, attrs: Mapping[str, Any], run: Mapping[str, 
         "seed": int(run["seed"]),
         "dtype": run["dtype"],
         "settings": run["settings"].to_dict(),
+        "temporal": bool(run.get("temporal")),
+        **({"fps": run["fps"], "sequence": _plain(run["sequence"])} if run.get("temporal") else {}),
     }
+
+
+def _plain(settings: Any) -> Any:
+    from dataclasses import asdict
+
+    return asdict(settings)
 
 
 def _lift_to_store(ds: xr.Dataset, store: Any, *, K: Any, preset: str, progress: bool,

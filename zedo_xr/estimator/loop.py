@@ -43,8 +43,8 @@ from zedo_xr.camera import (
 from zedo_xr.estimator.settings import ROBUST_LOSSES, LoopSettings
 from zedo_xr.estimator.settings import STEP_RULES as STEP_NAMES
 
-__all__ = ["STEP_RULES", "LoopSettings", "optimize", "parity_step", "robust_weights", "time_grid",
-           "tweedie_step"]
+__all__ = ["STEP_RULES", "LoopSettings", "optimize", "parity_step", "register_step_rule", "robust_weights",
+           "time_grid", "tweedie_step"]
 
 Tensor = torch.Tensor
 
@@ -81,6 +81,21 @@ def tweedie_step(prior: PriorLike, x: Tensor, t: Tensor, step_size: float = 1.0)
 STEP_RULES: dict[str, StepRule] = {"parity": parity_step, "tweedie": tweedie_step}
 if set(STEP_RULES) != set(STEP_NAMES):  # the torch-free settings validate against STEP_NAMES
     raise ImportError(f"step rules {sorted(STEP_RULES)} differ from settings' {sorted(STEP_NAMES)}")
+
+
+def register_step_rule(name: str, rule: StepRule) -> None:
+    """Make ``rule`` usable as ``LoopSettings(step=name)`` (idempotent).
+
+    The one way to add a step rule: it registers the function here and its name where the
+    torch-free settings validate ``step`` (the paper's DDIM / DDPM rows use it).
+    """
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"name: expected a non-empty string, got {name!r}")
+    if not callable(rule):
+        raise ValueError(f"rule: expected a function (prior, x, t, step_size) -> x, got {rule!r}")
+    STEP_RULES[name] = rule
+    if name not in STEP_NAMES:
+        STEP_NAMES.append(name)
 
 if set(ROBUST_LOSSES) != {"none", "huber", "geman_mcclure"}:  # the weights below implement these
     raise ImportError(f"robust losses {ROBUST_LOSSES} differ from the implemented ones")

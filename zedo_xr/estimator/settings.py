@@ -26,8 +26,9 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from types import MappingProxyType
 from typing import Any
 
-STEP_RULES = ("parity", "tweedie")
-"""Names of the loop's step rules (the functions live in :mod:`zedo_xr.estimator.loop`)."""
+STEP_RULES: list[str] = ["parity", "tweedie"]
+"""Names of the loop's step rules (the functions live in :mod:`zedo_xr.estimator.loop`; more are
+added with :func:`zedo_xr.estimator.loop.register_step_rule`)."""
 ROBUST_LOSSES = ("none", "huber", "geman_mcclure")
 """Names of the loop's IRLS weights (:func:`zedo_xr.estimator.loop.robust_weights`)."""
 INITIAL_FITS = ("grid", "adam", "none")
@@ -35,7 +36,7 @@ INITIAL_JOINTS = ("hips", "torso", "all")
 INITIAL_METHODS = ("kmeans", "random", "generated")
 
 
-def _require_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
+def _require_choice(name: str, value: Any, choices: tuple[str, ...] | list[str]) -> None:
     if not isinstance(value, str) or value not in choices:
         raise ValueError(f"{name}: expected one of {list(choices)}, got {value!r}")
 

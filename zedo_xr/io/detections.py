@@ -105,23 +105,18 @@ def _track_id(ann: dict) -> Any:
 def _slots(per_image: dict[Any, list[dict]]) -> tuple[list[Any], list[dict[int, int]]]:
     """Individuals and, per image, annotation index -> individual slot.
 
-    With AlphaPose track ids (``idx`` on every annotation) the individuals are the ids and a
-    person keeps its slot across frames; otherwise the order within each image, as COCO has it.
+    With AlphaPose track ids (``idx`` on every annotation, unique within each image) the
+    individuals are the ids and a person keeps its slot across frames; otherwise (no ids, or
+    ids repeated within an image, which are not tracks) the order within each image.
     """
-    anns = [a for v in per_image.values() for a in v]
-    ids = [_track_id(a) for a in anns]
-    if anns and all(i is not None for i in ids):
-        tracks = sorted(set(ids))
+    ids = [[_track_id(a) for a in anns] for anns in per_image.values()]
+    tracked = any(ids) and all(
+        None not in image and len(set(image)) == len(image) for image in ids
+    )
+    if tracked:
+        tracks = sorted({t for image in ids for t in image})
         col = {t: c for c, t in enumerate(tracks)}
-        slots = []
-        for image in per_image.values():
-            best: dict[int, int] = {}  # track -> annotation with the highest score
-            for n, ann in enumerate(image):
-                t = col[_track_id(ann)]
-                if t not in best or ann.get("score", 0) > image[best[t]].get("score", 0):
-                    best[t] = n
-            slots.append({n: t for t, n in best.items()})
-        return tracks, slots
+        return tracks, [{n: col[t] for n, t in enumerate(image)} for image in ids]
     n_people = max([1, *(len(v) for v in per_image.values())])
     return list(range(n_people)), [{n: n for n in range(len(v))} for v in per_image.values()]
 
@@ -150,8 +145,8 @@ def load_coco_keypoints(
     Dataset
         ``keypoints (frame, [individual,] joint, uv)``, ``confidence``; coords ``image_id`` and
         (from annotation files) ``file_name`` along ``frame``. With AlphaPose's track ids
-        (``idx`` on every result), ``individual`` holds the ids and each person keeps its
-        slot across frames; otherwise people are indexed in file order. Ground-truth
+        (``idx`` on every result, unique within each image), ``individual`` holds the ids and
+        each person keeps its slot across frames; otherwise people are indexed in file order. Ground-truth
         visibility ``v``: 0 (not labelled) -> NaN and confidence 0, 1 or 2 -> confidence 1.
         Detector results: the per-keypoint score; scores up to 1.5 are clipped to 1 with one
         warning (heatmap detectors overshoot 1 slightly), larger ones are refused. ``score``
