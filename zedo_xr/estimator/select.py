@@ -105,7 +105,8 @@ def denoising_energy(
     x = relative.reshape(-1, *relative.shape[-2:])
     g = torch.Generator(device=x.device).manual_seed(seed)
     total = torch.zeros(x.shape[0], device=x.device, dtype=x.dtype)
-    for t in times:
+    for time in times:
+        t = torch.as_tensor(time, device=x.device, dtype=x.dtype)  # 0-dim, as the loop passes it
         alpha, sigma = (torch.as_tensor(v, device=x.device, dtype=x.dtype) for v in prior.marginal(t))
         for _ in range(draws):
             eps = torch.randn(x.shape[1:], generator=g, device=x.device, dtype=x.dtype)
