@@ -105,3 +105,20 @@ def test_typical_size_reads_the_stored_training_poses():
     assert typical_size(SimpleNamespace(hypotheses={5: pool, 1: pool[:1] * 2})) == pytest.approx(expected)
     with pytest.raises(ValueError, match="prior"):
         typical_size(SimpleNamespace(hypotheses={}))
+
+
+@pytest.mark.parametrize("rule", ["denoising", "size"])
+def test_pipeline_feeds_the_prior_aware_rules(rule):
+    """The pipeline computes the evidence these rules need from the prior and picks in range."""
+    import numpy as np
+
+    from tests.estimator.conftest import K_H36M, GaussianPrior, make_scene
+    from zedo_xr.estimator.pipeline import _TuningKnobs, lift_arrays
+
+    rel, _, uv = make_scene(n_frames=2)
+    prior = GaussianPrior(rel[0])
+    prior.hypotheses = {-1: rel}  # its "training poses", for the typical size
+    out = lift_arrays(uv, np.ones(uv.shape[:2]), np.repeat(K_H36M[None], 2, 0), prior=prior,
+                      hypotheses=3, device="cpu", knobs=_TuningKnobs(select=rule))
+    best = out["best_hypothesis"]
+    assert best.shape == (2,) and ((best >= 0) & (best < 3)).all()
