@@ -94,8 +94,7 @@ def movement_latest(session: nox.Session) -> None:
     session.install(*deps, "movement", *nox.project.dependency_groups(PROJECT, "test"))
     session.install("--no-deps", "-e", ".")
     session.run("python", "-c", "import movement; print('movement', movement.__version__)")
-    session.run("pytest", "tests/io/test_movement_interop.py", "tests/io/test_keypoints.py",
-                *session.posargs)
+    session.run("pytest", "tests/io/test_movement_interop.py", "tests/io/test_keypoints.py", *session.posargs)
 
 
 LINTED = ("zedo_xr", "tests", "benchmarks", "scripts", "docs/_scripts", "noxfile.py")
@@ -163,9 +162,19 @@ def docs(session: nox.Session) -> None:
         wanted = item.is_dir() and not item.name.startswith(".") and item.name != "docs"
         if wanted and not link.exists():
             link.symlink_to(item, target_is_directory=True)
-    session.run("sphinx-build", "-b", "html", "-W", "--keep-going", "-q", "-d",
-                str(build / ".doctrees"), str(build / "src"), str(build / "html"),
-                env={"OMP_NUM_THREADS": "2", "PYDEVD_DISABLE_FILE_VALIDATION": "1"})
+    session.run(
+        "sphinx-build",
+        "-b",
+        "html",
+        "-W",
+        "--keep-going",
+        "-q",
+        "-d",
+        str(build / ".doctrees"),
+        str(build / "src"),
+        str(build / "html"),
+        env={"OMP_NUM_THREADS": "2", "PYDEVD_DISABLE_FILE_VALIDATION": "1"},
+    )
     session.run("python", "docs/_scripts/check_site.py", str(build / "html"))
     session.log(f"site: {build / 'html' / 'index.html'}")
 
@@ -174,19 +183,36 @@ def docs(session: nox.Session) -> None:
         session.warn("browser checks skipped (no-browser)")
         return
     if not Path(chromium).exists():
-        session.warn("browser checks SKIPPED: Chromium not found (apt-get install -y chromium); "
-                     "the site is built")
+        session.warn(
+            "browser checks SKIPPED: Chromium not found (apt-get install -y chromium); the site is built"
+        )
         return
     out = build / "browser"
     shutil.rmtree(out, ignore_errors=True)
-    session.run("python", "tests/browser/check_site.py", "--chromium", chromium,
-                "--site", str(build / "html"), "--out", str(out / "site"))
-    session.run("python", "tests/browser/check_viewer.py", "--chromium", chromium,
-                "--out", str(out / "synthetic"))
+    session.run(
+        "python",
+        "tests/browser/check_site.py",
+        "--chromium",
+        chromium,
+        "--site",
+        str(build / "html"),
+        "--out",
+        str(out / "site"),
+    )
+    session.run(
+        "python", "tests/browser/check_viewer.py", "--chromium", chromium, "--out", str(out / "synthetic")
+    )
     if (root / "zedo_xr" / "prior" / "default").is_dir():
         # The same check on a viewer of real output: the demo clip lifted by the bundled prior.
-        session.run("zedo", "demo", "--frames", "12", "-S", "5", "--no-progress",
-                    "--out", str(out / "demo"))
-        session.run("python", "tests/browser/check_viewer.py", "--chromium", chromium,
-                    "--html", str(out / "demo" / "demo.html"), "--out", str(out / "demo"))
+        session.run("zedo", "demo", "--frames", "12", "-S", "5", "--no-progress", "--out", str(out / "demo"))
+        session.run(
+            "python",
+            "tests/browser/check_viewer.py",
+            "--chromium",
+            chromium,
+            "--html",
+            str(out / "demo" / "demo.html"),
+            "--out",
+            str(out / "demo"),
+        )
     session.log(f"screenshots in {out}")

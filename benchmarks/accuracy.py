@@ -23,15 +23,20 @@ FRAMES_S50 = 40
 
 PAPER = {
     # Human3.6M, GT 2D (Table 4): S=1 MPJPE / PA-MPJPE, S=50 oracle MPJPE / PA-MPJPE
-    "in-domain": {"S1_mpjpe": 50.1, "S1_pa_mpjpe": 35.8,
-                  "S50_mpjpe_min": 37.0, "S50_pa_mpjpe_min": 27.5},
+    "in-domain": {"S1_mpjpe": 50.1, "S1_pa_mpjpe": 35.8, "S50_mpjpe_min": 37.0, "S50_pa_mpjpe_min": 27.5},
     # 3DPW cross-dataset, GT 2D (Table 1): S=1 PA-MPJPE / MPJPE
     "cross-domain": {"S1_mpjpe": 69.7, "S1_pa_mpjpe": 40.3},
 }
 
 
-def run(*, quick: bool = False, settings: str = "default", prior: str = "default",
-        seed: int = 0, threads: int | None = None) -> dict[str, Any]:
+def run(
+    *,
+    quick: bool = False,
+    settings: str = "default",
+    prior: str = "default",
+    seed: int = 0,
+    threads: int | None = None,
+) -> dict[str, Any]:
     import torch
 
     from zedo_xr.estimator.driver import lift
@@ -54,22 +59,40 @@ def run(*, quick: bool = False, settings: str = "default", prior: str = "default
                 seconds = time.perf_counter() - start
                 a = evaluate(out).attrs
                 row = {
-                    "dataset": test.name, "role": test.role, "condition": condition, "S": S,
-                    "frames": int(out.sizes["frame"]), "seconds": round(seconds, 1),
-                    "mpjpe": a["mpjpe_mean"], "pa_mpjpe": a["pa_mpjpe_mean"],
-                    "mpjpe_min": a["mpjpe_min_mean"], "pa_mpjpe_min": a["pa_mpjpe_min_mean"],
-                    "mpjpe_best": a["mpjpe_best_mean"], "pa_mpjpe_best": a["pa_mpjpe_best_mean"],
-                    "pck": a["pck_min_mean"], "auc": a["auc_min_mean"],
+                    "dataset": test.name,
+                    "role": test.role,
+                    "condition": condition,
+                    "S": S,
+                    "frames": int(out.sizes["frame"]),
+                    "seconds": round(seconds, 1),
+                    "mpjpe": a["mpjpe_mean"],
+                    "pa_mpjpe": a["pa_mpjpe_mean"],
+                    "mpjpe_min": a["mpjpe_min_mean"],
+                    "pa_mpjpe_min": a["pa_mpjpe_min_mean"],
+                    "mpjpe_best": a["mpjpe_best_mean"],
+                    "pa_mpjpe_best": a["pa_mpjpe_best_mean"],
+                    "pck": a["pck_min_mean"],
+                    "auc": a["auc_min_mean"],
                 }
                 rows.append(row)
-                print(f"{test.name:10} {condition:9} S={S:<3} MPJPE {row['mpjpe']:6.1f} "
-                      f"PA {row['pa_mpjpe']:6.1f} "
-                      f"min {row['mpjpe_min']:6.1f}/{row['pa_mpjpe_min']:6.1f} "
-                      f"best {row['mpjpe_best']:6.1f}/{row['pa_mpjpe_best']:6.1f} ({seconds:.0f} s)",
-                      flush=True)
+                print(
+                    f"{test.name:10} {condition:9} S={S:<3} MPJPE {row['mpjpe']:6.1f} "
+                    f"PA {row['pa_mpjpe']:6.1f} "
+                    f"min {row['mpjpe_min']:6.1f}/{row['pa_mpjpe_min']:6.1f} "
+                    f"best {row['mpjpe_best']:6.1f}/{row['pa_mpjpe_best']:6.1f} ({seconds:.0f} s)",
+                    flush=True,
+                )
     provenance = {k: v for k, v in out.attrs.items() if k.startswith("zedo_")}
-    payload = {"machine": machine(), "settings": settings, "prior": prior, "seed": seed,
-               "quick": quick, "paper": PAPER, "rows": rows, "lift_attrs": provenance}
+    payload = {
+        "machine": machine(),
+        "settings": settings,
+        "prior": prior,
+        "seed": seed,
+        "quick": quick,
+        "paper": PAPER,
+        "rows": rows,
+        "lift_attrs": provenance,
+    }
     md = [
         "# Accuracy (GT-2D protocol of zedo_xr.datasets.make_views)",
         "",
@@ -77,8 +100,23 @@ def run(*, quick: bool = False, settings: str = "default", prior: str = "default
         f"seed {seed}. Millimetres. S = 1 rows: MPJPE/PA-MPJPE of the single hypothesis; S = 50 rows: "
         "`*_min` is the oracle minimum over hypotheses, `*_best` the non-oracle `best_hypothesis`.",
         "",
-        markdown_table(rows, ["dataset", "role", "condition", "S", "frames", "mpjpe", "pa_mpjpe",
-                              "mpjpe_min", "pa_mpjpe_min", "mpjpe_best", "pa_mpjpe_best", "seconds"]),
+        markdown_table(
+            rows,
+            [
+                "dataset",
+                "role",
+                "condition",
+                "S",
+                "frames",
+                "mpjpe",
+                "pa_mpjpe",
+                "mpjpe_min",
+                "pa_mpjpe_min",
+                "mpjpe_best",
+                "pa_mpjpe_best",
+                "seconds",
+            ],
+        ),
         "",
         "Roles: `in-domain` = held-out frames of a dataset the prior trains on (CMU test vs CMU "
         "train); `cross-domain` = data the prior never saw; `seen clips` = the DeepMimic clips are "

@@ -100,8 +100,9 @@ def machine() -> dict[str, Any]:
             if line.startswith("model name")
         )
     with contextlib.suppress(OSError):
-        info["git"] = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO,
-                                     capture_output=True, text=True, check=False).stdout.strip()
+        info["git"] = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True, check=False
+        ).stdout.strip()
     return info
 
 
@@ -125,6 +126,7 @@ def _plain(value: Any) -> Any:
 
 def markdown_table(rows: list[dict[str, Any]], columns: list[str], floatfmt: str = ".1f") -> str:
     """A GitHub markdown table of ``rows`` restricted to ``columns``."""
+
     def fmt(v: Any) -> str:
         if isinstance(v, float):
             return "—" if not np.isfinite(v) else format(v, floatfmt)

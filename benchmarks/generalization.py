@@ -55,8 +55,14 @@ SOURCES = ("cmu", "bandai1", "hdm05", "climb", "deepmimic", "cmu_iclone")
 TEST_FRAMES = 300
 CONDITIONS = ("exact", "noise5px")
 BUDGET: dict[str, Any] = {
-    "steps": 700, "batch_size": 256, "width": 512, "blocks": 2, "warmup": 70, "lr": 2e-4,
-    "min_lr_ratio": 0.05, "seed": 0,
+    "steps": 700,
+    "batch_size": 256,
+    "width": 512,
+    "blocks": 2,
+    "warmup": 70,
+    "lr": 2e-4,
+    "min_lr_ratio": 0.05,
+    "seed": 0,
 }
 """The training budget of every cell: 700 steps of 256 poses, width 512. Measured on the shared
 2-core CPU with 1 torch thread: 0.17 s/step when idle (12 cells of 1500 steps would fit in an
@@ -67,15 +73,29 @@ priors at convergence."""
 
 RECIPES: dict[str, dict[str, Any]] = {
     # Today's trainer with today's settings (the bundled default's recipe at the cell budget).
-    "old": {"schedule": "subvp", "t_sampling": "mixed", "dropout": 0.0, "flip": True,
-            "bone_length_std": 0.0, "rotation_augmentation": False},
+    "old": {
+        "schedule": "subvp",
+        "t_sampling": "mixed",
+        "dropout": 0.0,
+        "flip": True,
+        "bone_length_std": 0.0,
+        "rotation_augmentation": False,
+    },
     # The old recipe plus the pose-space augmentations of zedo_xr.prior.augment, on the fly:
     # each part (legs, arms, trunk) re-posed within human ranges of motion with probability 0.3
     # (a third of the poses stay as recorded), another pose's upper body with probability 0.2,
     # joint-definition jitter at the spread between the sources, mild bone-length jitter.
-    "new": {"schedule": "subvp", "t_sampling": "mixed", "dropout": 0.0, "flip": True,
-            "bone_length_std": 0.05, "rotation_augmentation": False,
-            "kinematic_augmentation": 0.3, "part_recombination": 0.2, "joint_jitter": 1.0},
+    "new": {
+        "schedule": "subvp",
+        "t_sampling": "mixed",
+        "dropout": 0.0,
+        "flip": True,
+        "bone_length_std": 0.05,
+        "rotation_augmentation": False,
+        "kinematic_augmentation": 0.3,
+        "part_recombination": 0.2,
+        "joint_jitter": 1.0,
+    },
 }
 
 HDM05_TEST_ACTOR = "mm"
@@ -86,6 +106,7 @@ DEEPMIMIC_TEST_TAIL = 0.3
 
 
 # ----------------------------------------------------------------------------- data
+
 
 def _load(source: str) -> xr.DataArray | tuple[xr.DataArray, xr.DataArray]:
     from zedo_xr import io
@@ -112,7 +133,7 @@ def test_mask(source: str, da: xr.DataArray) -> np.ndarray:
     seq = np.asarray(da["sequence"].values).astype(str)
     if source == "bandai1":
         names = np.unique(seq)  # sorted
-        held = set(names[BANDAI_TEST_EVERY - 1::BANDAI_TEST_EVERY])
+        held = set(names[BANDAI_TEST_EVERY - 1 :: BANDAI_TEST_EVERY])
         return np.isin(seq, list(held))
     if source == "hdm05":
         return np.asarray(da["actor"].values).astype(str) == HDM05_TEST_ACTOR
@@ -124,7 +145,7 @@ def test_mask(source: str, da: xr.DataArray) -> np.ndarray:
         mask = np.zeros(len(seq), bool)
         for name in np.unique(seq):
             idx = np.flatnonzero(seq == name)
-            mask[idx[round(len(idx) * (1 - DEEPMIMIC_TEST_TAIL)):]] = True
+            mask[idx[round(len(idx) * (1 - DEEPMIMIC_TEST_TAIL)) :]] = True
         return mask
     raise ValueError(f"source: no split rule for {source!r}")
 
@@ -146,8 +167,10 @@ def test_poses(source: str, frames: int = TEST_FRAMES) -> xr.DataArray:
 
 def cells(sources: tuple[str, ...] = SOURCES) -> list[dict[str, Any]]:
     """Every (held-out source, kind) cell with its training sources, cross-domain cells first."""
-    out = [{"name": f"loso-{x}", "test": x, "kind": "cross-domain",
-            "train": [s for s in sources if s != x]} for x in sources]
+    out = [
+        {"name": f"loso-{x}", "test": x, "kind": "cross-domain", "train": [s for s in sources if s != x]}
+        for x in sources
+    ]
     out += [{"name": f"in-{x}", "test": x, "kind": "in-domain", "train": [x]} for x in sources]
     return out
 
@@ -161,12 +184,19 @@ def training_poses(train_sources: list[str]) -> tuple[np.ndarray, list[dict[str,
         da = split(s)[0]
         arr = poses_to_array(da, s)
         parts.append(arr)
-        provenance.append({"name": s, "frames": len(arr), "part": "training part",
-                           "licence": str(da.attrs.get("licence", ""))})
+        provenance.append(
+            {
+                "name": s,
+                "frames": len(arr),
+                "part": "training part",
+                "licence": str(da.attrs.get("licence", "")),
+            }
+        )
     return np.concatenate(parts), provenance
 
 
 # ----------------------------------------------------------------------------- queue
+
 
 @contextlib.contextmanager
 def cell_lock(directory: Path):
@@ -210,9 +240,16 @@ def train_cell(cell: dict[str, Any], recipe: str, *, runs: Path = RUNS, log=prin
             settings = {**BUDGET, **RECIPES[recipe]}
             start = time.perf_counter()
             prior = train_prior(
-                data, **settings, checkpoint_dir=directory / "checkpoint", checkpoint_every=250,
-                progress=False, device="cpu", quality=False, name=f"gen-{recipe}-{cell['name']}",
-                sources=provenance, log=lambda s: log(f"{cell['name']}: {s}"),
+                data,
+                **settings,
+                checkpoint_dir=directory / "checkpoint",
+                checkpoint_every=250,
+                progress=False,
+                device="cpu",
+                quality=False,
+                name=f"gen-{recipe}-{cell['name']}",
+                sources=provenance,
+                log=lambda s: log(f"{cell['name']}: {s}"),
             )
             prior.card["training"]["cell_wall_s"] = round(time.perf_counter() - start, 1)
             prior.save(prior_dir)
@@ -221,32 +258,40 @@ def train_cell(cell: dict[str, Any], recipe: str, *, runs: Path = RUNS, log=prin
         return row
 
 
-def score_cell(cell: dict[str, Any], recipe: str, prior_dir: Path, *, S: int = 1,
-               frames: int = TEST_FRAMES) -> dict[str, Any]:
+def score_cell(
+    cell: dict[str, Any], recipe: str, prior_dir: Path, *, S: int = 1, frames: int = TEST_FRAMES
+) -> dict[str, Any]:
     """MPJPE / PA-MPJPE (mm) of one cell's prior on its test set, per condition."""
     import zedo_xr
     from zedo_xr.metrics import evaluate
 
     poses = test_poses(cell["test"], frames)
     card = json.loads((prior_dir / "card.json").read_text())
-    row: dict[str, Any] = {**cell, "recipe": recipe, "S": S,
-                           "train_frames": card["training"].get("frames"),
-                           "steps": card["training"].get("steps_done"),
-                           "train_wall_s": card["training"].get("wall_time_s")}
+    row: dict[str, Any] = {
+        **cell,
+        "recipe": recipe,
+        "S": S,
+        "train_frames": card["training"].get("frames"),
+        "steps": card["training"].get("steps_done"),
+        "train_wall_s": card["training"].get("wall_time_s"),
+    }
     for condition in CONDITIONS:
         ds = views(poses, condition, seed=0)
         start = time.perf_counter()
-        out = zedo_xr.lift(ds, hypotheses=S, prior=str(prior_dir), seed=0, progress=False,
-                           device="cpu")
+        out = zedo_xr.lift(ds, hypotheses=S, prior=str(prior_dir), seed=0, progress=False, device="cpu")
         a = evaluate(out).attrs
-        row[condition] = {"frames": int(out.sizes["frame"]), "mpjpe": a["mpjpe_mean"],
-                          "pa_mpjpe": a["pa_mpjpe_mean"],
-                          "seconds": round(time.perf_counter() - start, 1)}
+        row[condition] = {
+            "frames": int(out.sizes["frame"]),
+            "mpjpe": a["mpjpe_mean"],
+            "pa_mpjpe": a["pa_mpjpe_mean"],
+            "seconds": round(time.perf_counter() - start, 1),
+        }
     return row
 
 
-def queue_order(recipes: list[str], kinds: list[str], only: list[str] | None = None,
-                reverse: bool = False) -> list[tuple[str, dict[str, Any]]]:
+def queue_order(
+    recipes: list[str], kinds: list[str], only: list[str] | None = None, reverse: bool = False
+) -> list[tuple[str, dict[str, Any]]]:
     """(recipe, cell) pairs: kind by kind, recipe by recipe, cells in the order of ``only`` if
     given; ``reverse`` walks each group from its end, so that two queues started on the same list
     meet in the middle."""
@@ -260,8 +305,14 @@ def queue_order(recipes: list[str], kinds: list[str], only: list[str] | None = N
     return order
 
 
-def run_queue(recipes: list[str], *, kinds: tuple[str, ...] = ("cross-domain", "in-domain"),
-              only: list[str] | None = None, reverse: bool = False, runs: Path = RUNS) -> None:
+def run_queue(
+    recipes: list[str],
+    *,
+    kinds: tuple[str, ...] = ("cross-domain", "in-domain"),
+    only: list[str] | None = None,
+    reverse: bool = False,
+    runs: Path = RUNS,
+) -> None:
     """Train and score every cell not done yet (``only``: these cell names)."""
     import torch
 
@@ -269,13 +320,15 @@ def run_queue(recipes: list[str], *, kinds: tuple[str, ...] = ("cross-domain", "
     for recipe, cell in queue_order(list(recipes), list(kinds), only, reverse):
         stamp = time.strftime("%H:%M:%S")
         print(f"{stamp} {recipe} {cell['name']} <- {cell['train']}", flush=True)
-        row = train_cell(cell, recipe, runs=runs,
-                         log=lambda s: print(time.strftime("%H:%M:%S"), s, flush=True))
+        row = train_cell(
+            cell, recipe, runs=runs, log=lambda s: print(time.strftime("%H:%M:%S"), s, flush=True)
+        )
         if row is not None:
             print(json.dumps({k: row[k] for k in ("name", "exact", "noise5px")}), flush=True)
 
 
 # ----------------------------------------------------------------------------- report
+
 
 def collect(runs: Path = RUNS) -> list[dict[str, Any]]:
     """Every finished cell's result row, all recipes."""
@@ -294,8 +347,11 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
             sel = [r for r in mine if r["kind"] == kind]
             out.setdefault(recipe, {})[kind] = {
                 "cells": sorted(r["test"] for r in sel),
-                **{f"{c}_{m}": float(np.mean([r[c][m] for r in sel])) if sel else None
-                   for c in CONDITIONS for m in ("mpjpe", "pa_mpjpe")},
+                **{
+                    f"{c}_{m}": float(np.mean([r[c][m] for r in sel])) if sel else None
+                    for c in CONDITIONS
+                    for m in ("mpjpe", "pa_mpjpe")
+                },
             }
     old = out.get("old", {}).get("cross-domain")
     for recipe, s in out.items():
@@ -304,8 +360,17 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
         new = s["cross-domain"]
         # compare on the cells both recipes finished
         common = sorted(set(new["cells"]) & set(old["cells"]))
-        pick = {rec: [r for r in rows if r["recipe"] == rec and r["kind"] == "cross-domain"
-                      and r["test"] in common and r.get("S", 1) == 1] for rec in ("old", recipe)}
+        pick = {
+            rec: [
+                r
+                for r in rows
+                if r["recipe"] == rec
+                and r["kind"] == "cross-domain"
+                and r["test"] in common
+                and r.get("S", 1) == 1
+            ]
+            for rec in ("old", recipe)
+        }
         s["vs_old"] = {"cells": common}
         for c in CONDITIONS:
             for m in ("mpjpe", "pa_mpjpe"):
@@ -342,13 +407,18 @@ def report(runs: Path = RUNS) -> dict[str, Any]:
     summary = summarise(rows)
     payload = {
         "protocol": "leave-one-source-out; GT-2D virtual H36M cameras (seed 0), S = 1, "
-                    f"{TEST_FRAMES} evenly spaced test frames per source; mm",
-        "budget": BUDGET, "recipes": RECIPES, "splits": split_description(),
-        "cells_expected": [c["name"] for c in cells()], "rows": rows, "summary": summary,
+        f"{TEST_FRAMES} evenly spaced test frames per source; mm",
+        "budget": BUDGET,
+        "recipes": RECIPES,
+        "splits": split_description(),
+        "cells_expected": [c["name"] for c in cells()],
+        "rows": rows,
+        "summary": summary,
         "machine": machine(),
     }
-    cols = ["recipe", "test"] + [f"{t} {c} {m}" for c in CONDITIONS for t in ("cross", "in")
-                                 for m in ("MPJPE", "PA")]
+    cols = ["recipe", "test"] + [
+        f"{t} {c} {m}" for c in CONDITIONS for t in ("cross", "in") for m in ("MPJPE", "PA")
+    ]
     md = [
         "# Leave-one-source-out generalization of the prior",
         "",
@@ -427,8 +497,10 @@ def status_lines(rows: list[dict[str, Any]]) -> str:
     for recipe in RECIPES:
         done = {r["name"] for r in rows if r["recipe"] == recipe}
         missing = [c for c in expected if c not in done]
-        lines.append(f"- `{recipe}`: {len(done)} of {len(expected)} cells finished"
-                     + (f"; not run or not finished: {', '.join(missing)}" if missing else ""))
+        lines.append(
+            f"- `{recipe}`: {len(done)} of {len(expected)} cells finished"
+            + (f"; not run or not finished: {', '.join(missing)}" if missing else "")
+        )
     return "\n".join(lines)
 
 
@@ -447,8 +519,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m benchmarks.generalization")
     ap.add_argument("what", choices=["train", "report"])
     ap.add_argument("--recipe", nargs="+", default=["old"], choices=sorted(RECIPES))
-    ap.add_argument("--kinds", nargs="+", default=["cross-domain", "in-domain"],
-                    choices=["cross-domain", "in-domain"])
+    ap.add_argument(
+        "--kinds", nargs="+", default=["cross-domain", "in-domain"], choices=["cross-domain", "in-domain"]
+    )
     ap.add_argument("--cells", nargs="*", default=None, help="cell names, in order (default: all)")
     ap.add_argument("--reverse", action="store_true", help="walk the queue from its end")
     args = ap.parse_args(argv)

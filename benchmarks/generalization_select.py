@@ -68,8 +68,7 @@ def score_source(source: str, prior_dir: str, S: int, frames: int) -> dict[str, 
             "energy": denoising_energy(prior, relative),
             "size_reference": typical_size(prior),
         }
-    row: dict[str, Any] = {"test": source, "S": S, "frames": int(e.shape[0]),
-                           "seconds_S": round(seconds, 1)}
+    row: dict[str, Any] = {"test": source, "S": S, "frames": int(e.shape[0]), "seconds_S": round(seconds, 1)}
     idx = np.arange(e.shape[0])
     for rule in RULES:
         choice = selection_score(rule, **evidence).argmin(-1).cpu().numpy()
@@ -82,8 +81,15 @@ def score_source(source: str, prior_dir: str, S: int, frames: int) -> dict[str, 
     return row
 
 
-def run(recipe: str = "old", S: int = 50, frames: int = FRAMES, *, prior: str | None = None,
-        sources: tuple[str, ...] = SOURCES, name: str = "generalization_select") -> dict[str, Any]:
+def run(
+    recipe: str = "old",
+    S: int = 50,
+    frames: int = FRAMES,
+    *,
+    prior: str | None = None,
+    sources: tuple[str, ...] = SOURCES,
+    name: str = "generalization_select",
+) -> dict[str, Any]:
     """Score every rule on the cross-domain cells of ``recipe`` (or with one ``prior`` for every
     source in ``sources``, which must then be sources that prior never trained on)."""
     import torch
@@ -98,14 +104,23 @@ def run(recipe: str = "old", S: int = 50, frames: int = FRAMES, *, prior: str | 
         rows.append(score_source(source, str(prior_dir), S, frames))
         print(rows[-1], flush=True)
     keys = ["S1", *RULES, "oracle"]
-    mean = {f"{k}_{m}": float(np.mean([r[f"{k}_{m}"] for r in rows])) if rows else float("nan")
-            for k in keys for m in ("mpjpe", "pa_mpjpe")}
+    mean = {
+        f"{k}_{m}": float(np.mean([r[f"{k}_{m}"] for r in rows])) if rows else float("nan")
+        for k in keys
+        for m in ("mpjpe", "pa_mpjpe")
+    }
     what = f"recipe `{recipe}` cross-domain priors" if prior is None else f"prior `{prior}`"
     rerun = machine_args(recipe, S, frames, prior, sources, name)
-    payload = {"priors": what, "S": S, "frames": frames, "rows": rows, "mean": mean,
-               "protocol": "cross-domain cells of the leave-one-source-out table, exact 2D, "
-                           "GT-2D virtual cameras (seed 0); mm",
-               "machine": machine()}
+    payload = {
+        "priors": what,
+        "S": S,
+        "frames": frames,
+        "rows": rows,
+        "mean": mean,
+        "protocol": "cross-domain cells of the leave-one-source-out table, exact 2D, "
+        "GT-2D virtual cameras (seed 0); mm",
+        "machine": machine(),
+    }
     cols = ["test"] + [f"{k}_{m}" for k in keys for m in ("mpjpe", "pa_mpjpe")]
     md = [
         "# Choosing one of S hypotheses without ground truth (cross-domain cells)",
@@ -140,8 +155,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sources", nargs="+", default=list(SOURCES))
     ap.add_argument("--name", default="generalization_select", help="results file name")
     args = ap.parse_args(argv)
-    run(args.recipe, args.hypotheses, args.frames, prior=args.prior, sources=tuple(args.sources),
-        name=args.name)
+    run(
+        args.recipe,
+        args.hypotheses,
+        args.frames,
+        prior=args.prior,
+        sources=tuple(args.sources),
+        name=args.name,
+    )
     return 0
 
 

@@ -38,12 +38,19 @@ class Martinez(nn.Module):
 
     def __init__(self, joints: int = 17, width: int = 1024, blocks: int = 2, dropout: float = 0.5):
         super().__init__()
-        self.stem = nn.Sequential(nn.Linear(2 * joints, width), nn.BatchNorm1d(width), nn.ReLU(),
-                                  nn.Dropout(dropout))
+        self.stem = nn.Sequential(
+            nn.Linear(2 * joints, width), nn.BatchNorm1d(width), nn.ReLU(), nn.Dropout(dropout)
+        )
         self.blocks = nn.ModuleList(
             nn.Sequential(
-                nn.Linear(width, width), nn.BatchNorm1d(width), nn.ReLU(), nn.Dropout(dropout),
-                nn.Linear(width, width), nn.BatchNorm1d(width), nn.ReLU(), nn.Dropout(dropout),
+                nn.Linear(width, width),
+                nn.BatchNorm1d(width),
+                nn.ReLU(),
+                nn.Dropout(dropout),
+                nn.Linear(width, width),
+                nn.BatchNorm1d(width),
+                nn.ReLU(),
+                nn.Dropout(dropout),
             )
             for _ in range(blocks)
         )
@@ -74,7 +81,8 @@ def targets(ds) -> np.ndarray:
 SOURCES = {
     "cmu-train": lambda io: io.load_cmu(SHARED_DATA / "cmu" / "cmu_h36m17.npz", "train"),
     "deepmimic": lambda io: io.load_deepmimic(
-        SHARED_DATA / "deepmimic" / "pybullet_data" / "data" / "motions").astype("float32"),
+        SHARED_DATA / "deepmimic" / "pybullet_data" / "data" / "motions"
+    ).astype("float32"),
     "climb": lambda io: io.load_climb(SHARED_DATA / "climb"),
 }
 
@@ -90,8 +98,15 @@ def augment_bone_lengths(poses, std: float, seed: int):
     return poses.copy(data=scale_bones(world, factors).numpy())
 
 
-def train(*, sources: tuple[str, ...] = ("cmu-train",), epochs: int = 40, views_per_pose: int = 4,
-          seed: int = 0, threads: int = 2, bone_length_std: float = 0.0) -> dict[str, Any]:
+def train(
+    *,
+    sources: tuple[str, ...] = ("cmu-train",),
+    epochs: int = 40,
+    views_per_pose: int = 4,
+    seed: int = 0,
+    threads: int = 2,
+    bone_length_std: float = 0.0,
+) -> dict[str, Any]:
     """Train the MLP on ``sources`` seen through random views.
 
     ``bone_length_std`` > 0 gives it the bone-length augmentation of the prior (one random set of
@@ -106,8 +121,13 @@ def train(*, sources: tuple[str, ...] = ("cmu-train",), epochs: int = 40, views_
 
     loaded = [SOURCES[name](io) for name in sources]
     # 120 fps mocap is highly redundant: every 4th frame, several views each.
-    poses = xr.concat([s.isel(frame=slice(None, None, 4)).drop_vars(
-        [c for c in s.coords if c not in ("joint", "coord")]) for s in loaded], dim="frame")
+    poses = xr.concat(
+        [
+            s.isel(frame=slice(None, None, 4)).drop_vars([c for c in s.coords if c not in ("joint", "coord")])
+            for s in loaded
+        ],
+        dim="frame",
+    )
     poses = poses.assign_coords(frame=np.arange(poses.sizes["frame"]))
     if bone_length_std > 0:
         poses = augment_bone_lengths(poses.transpose("frame", "joint", "coord"), bone_length_std, seed + 7)
@@ -126,7 +146,7 @@ def train(*, sources: tuple[str, ...] = ("cmu-train",), epochs: int = 40, views_
         perm = torch.randperm(len(Xn), generator=g)
         total = 0.0
         for i in range(0, len(perm), 256):
-            idx = perm[i:i + 256]
+            idx = perm[i : i + 256]
             loss = (model(Xn[idx]) - Yn[idx]).pow(2).mean()
             opt.zero_grad()
             loss.backward()
@@ -135,8 +155,14 @@ def train(*, sources: tuple[str, ...] = ("cmu-train",), epochs: int = 40, views_
             total += loss.item() * len(idx)
         sched.step()
         print(f"martinez epoch {epoch + 1}/{epochs} loss {total / len(perm):.4f}", flush=True)
-    return {"model": model.eval(), "stats": stats, "train_pairs": len(X), "sources": list(sources),
-            "bone_length_std": bone_length_std, "train_seconds": round(time.perf_counter() - start, 1)}
+    return {
+        "model": model.eval(),
+        "stats": stats,
+        "train_pairs": len(X),
+        "sources": list(sources),
+        "bone_length_std": bone_length_std,
+        "train_seconds": round(time.perf_counter() - start, 1),
+    }
 
 
 def predict(trained: dict[str, Any], ds) -> np.ndarray:
@@ -163,16 +189,35 @@ def run(*, quick: bool = False, sources: tuple[str, ...] = ("cmu-train",)) -> di
             gt = ds.pose3d_gt.values
             pred = xr.DataArray((rel + gt[:, :1])[:, None], dims=("frame", "hypothesis", "joint", "coord"))
             a = evaluate(ds.assign(pose3d=pred)).attrs
-            rows.append({"dataset": test.name, "role": test.role, "condition": condition,
-                         "frames": int(ds.sizes["frame"]), "mpjpe": a["mpjpe_mean"],
-                         "pa_mpjpe": a["pa_mpjpe_mean"], "pck": a["pck_mean"], "auc": a["auc_mean"]})
+            rows.append(
+                {
+                    "dataset": test.name,
+                    "role": test.role,
+                    "condition": condition,
+                    "frames": int(ds.sizes["frame"]),
+                    "mpjpe": a["mpjpe_mean"],
+                    "pa_mpjpe": a["pa_mpjpe_mean"],
+                    "pck": a["pck_mean"],
+                    "auc": a["auc_mean"],
+                }
+            )
             print(rows[-1], flush=True)
-    payload = {"machine": machine(), "sources": trained["sources"], "train_pairs": trained["train_pairs"],
-               "train_seconds": trained["train_seconds"], "quick": quick, "rows": rows}
-    md = ["# Supervised baseline (Martinez-style MLP) on the accuracy test sets", "",
-          f"Trained on {trained['train_pairs']} 2D-3D pairs ({', '.join(trained['sources'])}, every 4th "
-          f"frame, 4 virtual views each) in {trained['train_seconds']} s. Millimetres.", "",
-          markdown_table(rows, ["dataset", "role", "condition", "frames", "mpjpe", "pa_mpjpe", "pck", "auc"])]
+    payload = {
+        "machine": machine(),
+        "sources": trained["sources"],
+        "train_pairs": trained["train_pairs"],
+        "train_seconds": trained["train_seconds"],
+        "quick": quick,
+        "rows": rows,
+    }
+    md = [
+        "# Supervised baseline (Martinez-style MLP) on the accuracy test sets",
+        "",
+        f"Trained on {trained['train_pairs']} 2D-3D pairs ({', '.join(trained['sources'])}, every 4th "
+        f"frame, 4 virtual views each) in {trained['train_seconds']} s. Millimetres.",
+        "",
+        markdown_table(rows, ["dataset", "role", "condition", "frames", "mpjpe", "pa_mpjpe", "pck", "auc"]),
+    ]
     write_results("martinez" if not quick else "martinez_quick", payload, "\n".join(md))
     return payload
 

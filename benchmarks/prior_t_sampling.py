@@ -52,8 +52,12 @@ def main() -> None:
     ap.add_argument("--batch-size", type=int, default=256)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--dropout", type=float, default=0.25)
-    ap.add_argument("--variants", nargs="+", default=None,
-                    help="subset of variant labels' first words: uniform truncated mixed80 mixed50")
+    ap.add_argument(
+        "--variants",
+        nargs="+",
+        default=None,
+        help="subset of variant labels' first words: uniform truncated mixed80 mixed50",
+    )
     ap.add_argument("--out", default=str(RESULTS))
     ap.add_argument("--no-throughput", action="store_true")
     ap.add_argument("--data", default=str(Path(__file__).resolve().parents[2] / "shared" / "data"))
@@ -73,10 +77,23 @@ def main() -> None:
     for label in chosen:
         kw = VARIANTS[label]
         t0 = time.perf_counter()
-        prior = train_prior(train, steps=args.steps, batch_size=args.batch_size, warmup=100,
-                            width=args.width, eval_poses=test, eval_every=args.steps,
-                            eval_count=4000, hypotheses=False, quality=True, progress=False,
-                            device="cpu", seed=0, dropout=args.dropout, **kw)
+        prior = train_prior(
+            train,
+            steps=args.steps,
+            batch_size=args.batch_size,
+            warmup=100,
+            width=args.width,
+            eval_poses=test,
+            eval_every=args.steps,
+            eval_count=4000,
+            hypotheses=False,
+            quality=True,
+            progress=False,
+            device="cpu",
+            seed=0,
+            dropout=args.dropout,
+            **kw,
+        )
         wall = time.perf_counter() - t0
         q = prior.card["quality"]
         rows.append((label, q, wall))
@@ -112,10 +129,16 @@ def write(rows, tp, args) -> None:
     for label, q, wall in rows:
         d, s = q["denoising_error_mm"], q["samples"]
         trunc = label.startswith("truncated")
-        samp = ("n/a (never trained near t = 1: cannot start from noise)",) + ("",) * 3 if trunc else (
-            s["bone_std_mean"], s["symmetry_mean"], s["precision_nn_pa_mm"], s["recall_nn_pa_mm"])
-        lines.append(f"| {label} | {d['t=0.01']} | {d['t=0.05']} | {d['t=0.1']} | "
-                     + " | ".join(str(v) for v in samp) + f" | {wall:.0f} s |")
+        samp = (
+            ("n/a (never trained near t = 1: cannot start from noise)",) + ("",) * 3
+            if trunc
+            else (s["bone_std_mean"], s["symmetry_mean"], s["precision_nn_pa_mm"], s["recall_nn_pa_mm"])
+        )
+        lines.append(
+            f"| {label} | {d['t=0.01']} | {d['t=0.05']} | {d['t=0.1']} | "
+            + " | ".join(str(v) for v in samp)
+            + f" | {wall:.0f} s |"
+        )
     lines += [
         "",
         "Reference: the identity denoiser (eps = 0) scores sigma/alpha * E|z| = 3.2, 48 and 175 mm.",

@@ -16,9 +16,12 @@ import argparse
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.run")
-    parser.add_argument("which", nargs="*", default=["all"],
-                        choices=["all", "accuracy", "speed", "busy", "video", "tune", "paper",
-                                 "generalization"])
+    parser.add_argument(
+        "which",
+        nargs="*",
+        default=["all"],
+        choices=["all", "accuracy", "speed", "busy", "video", "tune", "paper", "generalization"],
+    )
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke test")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--threads", type=int, default=2)

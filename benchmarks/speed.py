@@ -76,6 +76,7 @@ def measure_one(settings: str, S: int, frames: int, device: str, threads: int) -
     phases = {"initial": 0.0, "loop": 0.0}
     fit_name = "fit_initial_pose" if resolved.initial == "grid" else "fit_initial_pose_adam"
     originals = {"initial": (initial, fit_name), "loop": (loop, "optimize")}
+
     def timing(phase: str, fn: Any) -> Any:
         def wrapped(*a: Any, **k: Any) -> Any:
             if dev.type == "cuda":
@@ -86,6 +87,7 @@ def measure_one(settings: str, S: int, frames: int, device: str, threads: int) -
                 torch.cuda.synchronize()
             phases[phase] += time.perf_counter() - t0
             return out
+
         return wrapped
 
     patched = {}
@@ -98,20 +100,26 @@ def measure_one(settings: str, S: int, frames: int, device: str, threads: int) -
         torch.cuda.reset_peak_memory_stats()
     start = time.perf_counter()
     try:
-        lift_arrays(uv, conf, K, prior=timed, hypotheses=S, settings=resolved, device=dev,
-                    batch_size=frames)
+        lift_arrays(uv, conf, K, prior=timed, hypotheses=S, settings=resolved, device=dev, batch_size=frames)
     finally:
         for (module, name), fn in patched.items():
             setattr(module, name, fn)
     total = time.perf_counter() - start
     loop_s = phases["loop"]
     return {
-        "settings": settings, "S": S, "frames": frames, "device": str(dev), "threads": threads,
-        "iterations": resolved.loop.iterations, "seconds": round(total, 3),
+        "settings": settings,
+        "S": S,
+        "frames": frames,
+        "device": str(dev),
+        "threads": threads,
+        "iterations": resolved.loop.iterations,
+        "seconds": round(total, 3),
         "frames_per_second": round(frames / total, 3),
         "poses_per_second": round(frames * S / total, 1),
-        "initial_seconds": round(phases["initial"], 3), "loop_seconds": round(loop_s, 3),
-        "network_seconds": round(timed.seconds, 3), "network_calls": timed.calls,
+        "initial_seconds": round(phases["initial"], 3),
+        "loop_seconds": round(loop_s, 3),
+        "network_seconds": round(timed.seconds, 3),
+        "network_calls": timed.calls,
         "outside_network_share_of_loop": round(1 - timed.seconds / loop_s, 4) if loop_s else None,
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "peak_cuda_mb": round(torch.cuda.max_memory_allocated() / 2**20, 1) if dev.type == "cuda" else None,
@@ -127,10 +135,23 @@ def report(payload: dict[str, Any]) -> str:
     md = [
         f"# Speed ({payload['device']}, {payload['threads']} torch threads)",
         "",
-        markdown_table(rows, ["settings", "S", "frames", "iterations", "frames_per_second",
-                              "poses_per_second", "initial_seconds", "loop_seconds",
-                              "network_seconds", "outside_network_share_of_loop", "peak_rss_mb"],
-                       floatfmt=".3g"),
+        markdown_table(
+            rows,
+            [
+                "settings",
+                "S",
+                "frames",
+                "iterations",
+                "frames_per_second",
+                "poses_per_second",
+                "initial_seconds",
+                "loop_seconds",
+                "network_seconds",
+                "outside_network_share_of_loop",
+                "peak_rss_mb",
+            ],
+            floatfmt=".3g",
+        ),
         "",
         f"Default over parity speed-up: {speedups}.",
         "",
@@ -141,9 +162,12 @@ def report(payload: dict[str, Any]) -> str:
         "",
     ]
     if load:
-        md += [f"1-minute load average {load['before']} before and {load['after']} after the run, on "
-               f"{load['cpu_count']} CPUs (the run's own {payload['threads']} threads included in "
-               "'after').", ""]
+        md += [
+            f"1-minute load average {load['before']} before and {load['after']} after the run, on "
+            f"{load['cpu_count']} CPUs (the run's own {payload['threads']} threads included in "
+            "'after').",
+            "",
+        ]
     m = payload["machine"]
     md.append(f"Machine: {m.get('cpu_model', m['cpu'])}; torch {m['torch']}. Command: `{m['command']}`.")
     return "\n".join(md)
@@ -163,19 +187,33 @@ def run(*, device: str = "cpu", threads: int = 2, quick: bool = False) -> dict[s
             raise RuntimeError(f"speed run {cmd} failed:\n{proc.stderr[-3000:]}")
         row = json.loads(proc.stdout.strip().splitlines()[-1])
         rows.append(row)
-        print(f"{settings:8} S={S:<3} {row['frames_per_second']:8.2f} frames/s  "
-              f"outside network {100 * row['outside_network_share_of_loop']:.1f} % of loop  "
-              f"peak RSS {row['peak_rss_mb']:.0f} MB", flush=True)
+        print(
+            f"{settings:8} S={S:<3} {row['frames_per_second']:8.2f} frames/s  "
+            f"outside network {100 * row['outside_network_share_of_loop']:.1f} % of loop  "
+            f"peak RSS {row['peak_rss_mb']:.0f} MB",
+            flush=True,
+        )
     by = {(r["settings"], r["S"]): r for r in rows}
     speedups = {
         f"S{S}": round(by[("default", S)]["frames_per_second"] / by[("parity", S)]["frames_per_second"], 2)
-        for S in (1, 50) if ("default", S) in by and ("parity", S) in by
+        for S in (1, 50)
+        if ("default", S) in by and ("parity", S) in by
     }
     # Other jobs on the machine slow every row; the load average says how busy it was.
-    load = {"before": round(load_before, 2), "after": round(os.getloadavg()[0], 2),
-            "cpu_count": os.cpu_count()}
-    payload = {"machine": machine(), "device": device, "threads": threads, "quick": quick,
-               "rows": rows, "default_over_parity_speedup": speedups, "load_average_1min": load}
+    load = {
+        "before": round(load_before, 2),
+        "after": round(os.getloadavg()[0], 2),
+        "cpu_count": os.cpu_count(),
+    }
+    payload = {
+        "machine": machine(),
+        "device": device,
+        "threads": threads,
+        "quick": quick,
+        "rows": rows,
+        "default_over_parity_speedup": speedups,
+        "load_average_1min": load,
+    }
     md = report(payload)
     write_results(f"speed_{device.split(':')[0]}" + ("_quick" if quick else ""), payload, md)
     return payload
@@ -225,19 +263,37 @@ def run_busy(*, threads: int = 2, frames: int = 100, repeats: int = 2) -> dict[s
         finally:
             hog.kill()
             hog.wait()
-        rows.append({"policy": policy, "threads": threads, "frames": frames,
-                     "idle_seconds": round(idle, 2), "busy_seconds": round(busy, 2),
-                     "idle_frames_per_second": round(frames / idle, 1),
-                     "busy_frames_per_second": round(frames / busy, 1),
-                     "busy_over_idle": round(busy / idle, 2), "load_average_1min": round(load_idle, 2)})
+        rows.append(
+            {
+                "policy": policy,
+                "threads": threads,
+                "frames": frames,
+                "idle_seconds": round(idle, 2),
+                "busy_seconds": round(busy, 2),
+                "idle_frames_per_second": round(frames / idle, 1),
+                "busy_frames_per_second": round(frames / busy, 1),
+                "busy_over_idle": round(busy / idle, 2),
+                "load_average_1min": round(load_idle, 2),
+            }
+        )
         print(rows[-1], flush=True)
     payload = {"machine": machine(), "rows": rows, "target_busy_over_idle": 1.5}
     md = [
         "# Speed on a busy CPU (100-frame clip, S = 1, default settings, frame by frame)",
         "",
-        markdown_table(rows, ["policy", "threads", "frames", "idle_frames_per_second",
-                              "busy_frames_per_second", "busy_over_idle", "load_average_1min"],
-                       floatfmt=".3g"),
+        markdown_table(
+            rows,
+            [
+                "policy",
+                "threads",
+                "frames",
+                "idle_frames_per_second",
+                "busy_frames_per_second",
+                "busy_over_idle",
+                "load_average_1min",
+            ],
+            floatfmt=".3g",
+        ),
         "",
         f"`fixed`: {threads} torch threads throughout (torch's default on a {threads}-core machine); "
         "`zedo`: the intra-op threads `lift` picks for the chunk size and the idle cores "

@@ -46,6 +46,7 @@ FOVS = (40.0, 50.0, 60.0, 70.0, 80.0)
 
 def acceleration_error(pred: np.ndarray, gt: np.ndarray) -> float:
     """Mean per-joint acceleration error (mm/frame^2) of root-relative poses ``(F, J, 3)``."""
+
     def acc(p: np.ndarray) -> np.ndarray:
         r = p - p[:, :1]
         return r[2:] - 2 * r[1:-1] + r[:-2]
@@ -73,9 +74,11 @@ def _scores(pred: np.ndarray, gt: np.ndarray) -> dict[str, float]:
 
     dims = ("frame", "joint", "coord")
     p, g = xr.DataArray(pred, dims=dims), xr.DataArray(gt, dims=dims)
-    return {"mpjpe": float(np.nanmean(mpjpe(p, g).values)),
-            "pa_mpjpe": float(np.nanmean(pa_mpjpe(p, g).values)),
-            "accel": acceleration_error(pred, gt)}
+    return {
+        "mpjpe": float(np.nanmean(mpjpe(p, g).values)),
+        "pa_mpjpe": float(np.nanmean(pa_mpjpe(p, g).values)),
+        "accel": acceleration_error(pred, gt),
+    }
 
 
 def _made_up(pose: np.ndarray, confidence: np.ndarray, interpolated: np.ndarray) -> int:
@@ -104,10 +107,20 @@ def lift_clip(ds: Any, method: str, *, robust: str = "geman_mcclure") -> tuple[d
         if method == "baseline":
             pose = gaussian_over_time(pose, BASELINE_SIGMA)
     else:
-        seq = (SequenceSettings() if method == "sequence"
-               else SequenceSettings(key_step=4, refine_iterations=16, refine_t_max=0.03))
-        out = lift_sequence_arrays(uv[:, None], conf[:, None], K[:, None], fps=float(ds.attrs["fps"]),
-                                   settings=settings, sequence=seq, device="cpu")
+        seq = (
+            SequenceSettings()
+            if method == "sequence"
+            else SequenceSettings(key_step=4, refine_iterations=16, refine_t_max=0.03)
+        )
+        out = lift_sequence_arrays(
+            uv[:, None],
+            conf[:, None],
+            K[:, None],
+            fps=float(ds.attrs["fps"]),
+            settings=settings,
+            sequence=seq,
+            device="cpu",
+        )
         pose, interp = out["pose3d"][:, 0, 0], out["interpolated"][:, 0]
     return {"pose": pose, "interpolated": interp}, time.perf_counter() - start
 
@@ -123,8 +136,9 @@ def _done(checkpoint: Path | None) -> dict[tuple[str, int], dict]:
     return {(e["source"], e["clip"]): e for e in entries}
 
 
-def run_sources(n_clips: int, frames: int, sources: tuple[str, ...], checkpoint: Path | None = None
-                ) -> tuple[list[dict], list[dict]]:
+def run_sources(
+    n_clips: int, frames: int, sources: tuple[str, ...], checkpoint: Path | None = None
+) -> tuple[list[dict], list[dict]]:
     """Per-clip rows of every method, and the outlier rows (robust weights on/off).
 
     With ``checkpoint``, every finished clip is appended to that file and clips found there are
@@ -149,30 +163,57 @@ def run_sources(n_clips: int, frames: int, sources: tuple[str, ...], checkpoint:
             conf = ds.confidence.values
             cache: dict[str, tuple[dict, float]] = {}
             for method in ("frame-by-frame", "sequence", "sequence-keyframes", "frame-by-frame-nonrobust"):
-                cache[method] = lift_clip(ds, method, robust="none" if method.endswith("nonrobust")
-                                          else "geman_mcclure")
+                cache[method] = lift_clip(
+                    ds, method, robust="none" if method.endswith("nonrobust") else "geman_mcclure"
+                )
             fbf, seconds = cache["frame-by-frame"]
-            cache["baseline"] = ({"pose": gaussian_over_time(fbf["pose"], BASELINE_SIGMA),
-                                  "interpolated": fbf["interpolated"]}, seconds)
+            cache["baseline"] = (
+                {
+                    "pose": gaussian_over_time(fbf["pose"], BASELINE_SIGMA),
+                    "interpolated": fbf["interpolated"],
+                },
+                seconds,
+            )
             for method in METHODS:
                 out, sec = cache[method]
-                row = {"source": source, "clip": i, "method": method, "frames": len(gt),
-                       "seconds": sec, **_scores(out["pose"], gt),
-                       "made_up": _made_up(out["pose"], conf, out["interpolated"]),
-                       "returned": int(np.isfinite(out["pose"]).all((-1, -2)).sum())}
+                row = {
+                    "source": source,
+                    "clip": i,
+                    "method": method,
+                    "frames": len(gt),
+                    "seconds": sec,
+                    **_scores(out["pose"], gt),
+                    "made_up": _made_up(out["pose"], conf, out["interpolated"]),
+                    "returned": int(np.isfinite(out["pose"]).all((-1, -2)).sum()),
+                }
                 rows.append(row)
             has = ds.outlier.values.any(-1) & np.isfinite(fbf["pose"]).all((-1, -2))
             for method in ("frame-by-frame-nonrobust", "frame-by-frame"):
                 pose = cache[method][0]["pose"]
-                outlier_rows.append({"source": source, "clip": i, "method": method,
-                                     "frames_with_outlier": int(has.sum()),
-                                     **{k: v for k, v in _scores(pose[has], gt[has]).items() if k != "accel"},
-                                     "mpjpe_clean_frames": _scores(pose[~has], gt[~has])["mpjpe"]})
-            print(f"{source} clip {i}: " + ", ".join(
-                f"{r['method']} {r['mpjpe']:.1f}/{r['accel']:.1f}" for r in rows[-len(METHODS):]), flush=True)
+                outlier_rows.append(
+                    {
+                        "source": source,
+                        "clip": i,
+                        "method": method,
+                        "frames_with_outlier": int(has.sum()),
+                        **{k: v for k, v in _scores(pose[has], gt[has]).items() if k != "accel"},
+                        "mpjpe_clean_frames": _scores(pose[~has], gt[~has])["mpjpe"],
+                    }
+                )
+            print(
+                f"{source} clip {i}: "
+                + ", ".join(
+                    f"{r['method']} {r['mpjpe']:.1f}/{r['accel']:.1f}" for r in rows[-len(METHODS) :]
+                ),
+                flush=True,
+            )
             if checkpoint is not None:
-                entry = {"source": source, "clip": i, "rows": rows[n_rows:],
-                         "outlier_rows": outlier_rows[n_out:]}
+                entry = {
+                    "source": source,
+                    "clip": i,
+                    "rows": rows[n_rows:],
+                    "outlier_rows": outlier_rows[n_out:],
+                }
                 with checkpoint.open("a") as f:
                     f.write(json.dumps(entry) + "\n")
     return rows, outlier_rows
@@ -206,19 +247,30 @@ def run_intrinsics(n_clips: int, frames: int) -> list[dict]:
             ds = corrupt(ds, Corruption(drop_joints=0.0, outliers=0.0, missing_frames=0.0), i)
             uv, conf = ds.keypoints.values, ds.confidence.values
             with torch.no_grad():
-                f_est, _ = estimate_focal(model, canonical, torch.as_tensor(uv, dtype=torch.float32),
-                                          torch.as_tensor(conf, dtype=torch.float32), size, settings)
+                f_est, _ = estimate_focal(
+                    model,
+                    canonical,
+                    torch.as_tensor(uv, dtype=torch.float32),
+                    torch.as_tensor(conf, dtype=torch.float32),
+                    size,
+                    settings,
+                )
             row: dict[str, Any] = {"clip": i, "true_fov": fov, "estimated_fov": fov_from_focal(size, f_est)}
-            for name, focal in (("true", f_true), ("default", focal_from_fov(size, DEFAULT_FOV_DEG)),
-                                ("estimated", f_est)):
+            for name, focal in (
+                ("true", f_true),
+                ("default", focal_from_fov(size, DEFAULT_FOV_DEG)),
+                ("estimated", f_est),
+            ):
                 K = np.broadcast_to(intrinsics(size, focal, dtype=torch.float64).numpy(), (len(uv), 3, 3))
                 out = lift_arrays(uv, conf, np.ascontiguousarray(K), settings=settings, device="cpu")
                 s = _scores(out["pose3d"][:, 0], ds.pose3d_gt.values)
                 row[f"mpjpe_{name}_K"], row[f"pa_mpjpe_{name}_K"] = s["mpjpe"], s["pa_mpjpe"]
             rows.append(row)
-            print(f"fov {fov}: est {row['estimated_fov']:.1f}, MPJPE true/default/est "
-                  f"{row['mpjpe_true_K']:.1f}/{row['mpjpe_default_K']:.1f}/{row['mpjpe_estimated_K']:.1f}",
-                  flush=True)
+            print(
+                f"fov {fov}: est {row['estimated_fov']:.1f}, MPJPE true/default/est "
+                f"{row['mpjpe_true_K']:.1f}/{row['mpjpe_default_K']:.1f}/{row['mpjpe_estimated_K']:.1f}",
+                flush=True,
+            )
     return rows
 
 
@@ -244,15 +296,19 @@ def summarise(rows: list[dict]) -> list[dict]:
             if not mine:
                 continue
             frames = sum(r["frames"] for r in mine)
-            table.append({
-                "source": source, "method": method, "clips": len(mine),
-                "mpjpe": float(np.mean([r["mpjpe"] for r in mine])),
-                "pa_mpjpe": float(np.mean([r["pa_mpjpe"] for r in mine])),
-                "accel": float(np.mean([r["accel"] for r in mine])),
-                "frames_per_second": frames / sum(r["seconds"] for r in mine),
-                "made_up_share": sum(r["made_up"] for r in mine) / frames,
-                "returned_share": sum(r["returned"] for r in mine) / frames,
-            })
+            table.append(
+                {
+                    "source": source,
+                    "method": method,
+                    "clips": len(mine),
+                    "mpjpe": float(np.mean([r["mpjpe"] for r in mine])),
+                    "pa_mpjpe": float(np.mean([r["pa_mpjpe"] for r in mine])),
+                    "accel": float(np.mean([r["accel"] for r in mine])),
+                    "frames_per_second": frames / sum(r["seconds"] for r in mine),
+                    "made_up_share": sum(r["made_up"] for r in mine) / frames,
+                    "returned_share": sum(r["returned"] for r in mine) / frames,
+                }
+            )
     return table
 
 
@@ -269,8 +325,15 @@ def _targets(summary: list[dict]) -> dict[str, Any]:
     }
 
 
-def run(*, quick: bool = False, intrinsics_check: bool = True, sources: tuple[str, ...] = SOURCES,
-        work: Path | None = None, intrinsic_clips: int = 2, write: bool = True) -> dict[str, Any]:
+def run(
+    *,
+    quick: bool = False,
+    intrinsics_check: bool = True,
+    sources: tuple[str, ...] = SOURCES,
+    work: Path | None = None,
+    intrinsic_clips: int = 2,
+    write: bool = True,
+) -> dict[str, Any]:
     """Measure and write ``results/video.{json,md}``.
 
     ``work``: a folder for checkpoints (``sources.jsonl``, ``intrinsics.json``); a rerun with the
@@ -281,11 +344,13 @@ def run(*, quick: bool = False, intrinsics_check: bool = True, sources: tuple[st
 
     torch.set_num_threads(1)
     n_clips, frames = (2, 60) if quick else (N_CLIPS, FRAMES)
-    rows, outlier_rows = run_sources(n_clips, frames, sources,
-                                     None if work is None else work / "sources.jsonl")
+    rows, outlier_rows = run_sources(
+        n_clips, frames, sources, None if work is None else work / "sources.jsonl"
+    )
     summary = summarise(rows)
-    outliers = _mean_rows(outlier_rows, ("frames_with_outlier", "mpjpe", "pa_mpjpe", "mpjpe_clean_frames"),
-                          ("method",))
+    outliers = _mean_rows(
+        outlier_rows, ("frames_with_outlier", "mpjpe", "pa_mpjpe", "mpjpe_clean_frames"), ("method",)
+    )
     k_file = None if work is None else work / "intrinsics.json"
     if k_file is not None and k_file.exists():
         k_rows = json.loads(k_file.read_text())
@@ -293,15 +358,34 @@ def run(*, quick: bool = False, intrinsics_check: bool = True, sources: tuple[st
         k_rows = run_intrinsics(1 if quick else intrinsic_clips, 60) if intrinsics_check else []
         if k_file is not None and k_rows:
             k_file.write_text(json.dumps(k_rows))
-    k_summary = _mean_rows(k_rows, ("estimated_fov", "mpjpe_true_K", "mpjpe_default_K", "mpjpe_estimated_K",
-                                    "pa_mpjpe_true_K", "pa_mpjpe_estimated_K"), ("true_fov",))
+    k_summary = _mean_rows(
+        k_rows,
+        (
+            "estimated_fov",
+            "mpjpe_true_K",
+            "mpjpe_default_K",
+            "mpjpe_estimated_K",
+            "pa_mpjpe_true_K",
+            "pa_mpjpe_estimated_K",
+        ),
+        ("true_fov",),
+    )
     for r in k_summary:
         r["estimated_over_true"] = r["mpjpe_estimated_K"] / r["mpjpe_true_K"]
-    payload = {"machine": machine(), "quick": quick, "clips_per_source": n_clips, "frames": frames,
-               "corruption": Corruption().__dict__, "baseline_sigma_frames": BASELINE_SIGMA,
-               "summary": summary, "targets": _targets(summary), "outliers": outliers,
-               "intrinsics": k_summary, "clip_rows": [r for r in rows if r["source"] != "bandai1"],
-               "data": str(SHARED_DATA.name)}
+    payload = {
+        "machine": machine(),
+        "quick": quick,
+        "clips_per_source": n_clips,
+        "frames": frames,
+        "corruption": Corruption().__dict__,
+        "baseline_sigma_frames": BASELINE_SIGMA,
+        "summary": summary,
+        "targets": _targets(summary),
+        "outliers": outliers,
+        "intrinsics": k_summary,
+        "clip_rows": [r for r in rows if r["source"] != "bandai1"],
+        "data": str(SHARED_DATA.name),
+    }
     if write:
         write_results("video" + ("_quick" if quick else ""), payload, report(payload))
     return payload
@@ -320,25 +404,58 @@ def report(payload: dict[str, Any]) -> str:
         "relative only: the machine is shared). `made_up_share`: finite poses on frames without "
         "enough 2D evidence and not flagged `interpolated`.",
         "",
-        markdown_table(payload["summary"], ["source", "method", "clips", "mpjpe", "pa_mpjpe", "accel",
-                                            "frames_per_second", "made_up_share", "returned_share"],
-                       floatfmt=".3g"),
+        markdown_table(
+            payload["summary"],
+            [
+                "source",
+                "method",
+                "clips",
+                "mpjpe",
+                "pa_mpjpe",
+                "accel",
+                "frames_per_second",
+                "made_up_share",
+                "returned_share",
+            ],
+            floatfmt=".3g",
+        ),
         "",
     ]
     if t:
-        md += [f"Targets (all sources): MPJPE {100 * t['mpjpe_reduction_vs_baseline']:.1f} % lower than the "
-               f"baseline (target >= 10 %); acceleration error {t['accel_sequence_over_baseline']:.2f}x the "
-               f"baseline's (target <= 1); {t['speedup_vs_frame_by_frame']:.2f}x the frames/s of "
-               f"frame-by-frame lifting (target >= 2); made-up share {t['made_up_share_sequence']:.3f} "
-               "(target 0).", ""]
-    md += ["## Robust reprojection weights (frames with an injected 30-80 px outlier)", "",
-           markdown_table(payload["outliers"], ["method", "frames_with_outlier", "mpjpe", "pa_mpjpe",
-                                                "mpjpe_clean_frames"]), ""]
+        md += [
+            f"Targets (all sources): MPJPE {100 * t['mpjpe_reduction_vs_baseline']:.1f} % lower than the "
+            f"baseline (target >= 10 %); acceleration error {t['accel_sequence_over_baseline']:.2f}x the "
+            f"baseline's (target <= 1); {t['speedup_vs_frame_by_frame']:.2f}x the frames/s of "
+            f"frame-by-frame lifting (target >= 2); made-up share {t['made_up_share_sequence']:.3f} "
+            "(target 0).",
+            "",
+        ]
+    md += [
+        "## Robust reprojection weights (frames with an injected 30-80 px outlier)",
+        "",
+        markdown_table(
+            payload["outliers"], ["method", "frames_with_outlier", "mpjpe", "pa_mpjpe", "mpjpe_clean_frames"]
+        ),
+        "",
+    ]
     if payload["intrinsics"]:
-        md += ["## Unknown intrinsics (CMU test, 5 px noise, frame by frame)", "",
-               markdown_table(payload["intrinsics"], ["true_fov", "estimated_fov", "mpjpe_true_K",
-                                                      "mpjpe_default_K", "mpjpe_estimated_K",
-                                                      "estimated_over_true"], floatfmt=".3g"), ""]
+        md += [
+            "## Unknown intrinsics (CMU test, 5 px noise, frame by frame)",
+            "",
+            markdown_table(
+                payload["intrinsics"],
+                [
+                    "true_fov",
+                    "estimated_fov",
+                    "mpjpe_true_K",
+                    "mpjpe_default_K",
+                    "mpjpe_estimated_K",
+                    "estimated_over_true",
+                ],
+                floatfmt=".3g",
+            ),
+            "",
+        ]
     m = payload["machine"]
     md.append(f"Machine: {m.get('cpu_model', m['cpu'])}; torch {m['torch']}. Command: `{m['command']}`.")
     return "\n".join(md)
@@ -358,8 +475,13 @@ def main(argv: list[str] | None = None) -> None:
     if args.work is not None:
         args.work.mkdir(parents=True, exist_ok=True)
     sources = () if args.intrinsics_only else tuple(s for s in args.sources.split(",") if s)
-    run(quick=args.quick, intrinsics_check=not args.no_intrinsics, sources=sources, work=args.work,
-        write=not args.no_write)
+    run(
+        quick=args.quick,
+        intrinsics_check=not args.no_intrinsics,
+        sources=sources,
+        work=args.work,
+        write=not args.no_write,
+    )
 
 
 if __name__ == "__main__":

@@ -81,7 +81,7 @@ def clips(poses: xr.DataArray, n_clips: int, frames: int) -> list[xr.DataArray]:
         span = frames * stride
         start = min(len(idx) - span, (len(idx) - span) // 2 + k * span) if k else (len(idx) - span) // 2
         start = max(0, start)
-        clip = poses.isel(frame=idx[start:start + span:stride])
+        clip = poses.isel(frame=idx[start : start + span : stride])
         clip = clip.assign_attrs(fps=fps / stride, clip=f"{name}@{start}")
         out.append(clip.assign_coords(frame=np.arange(frames)))
     return out

@@ -28,9 +28,12 @@ from pathlib import Path
 import numpy as np
 
 ALLOWED = {
-    ("numpy._core.multiarray", "_reconstruct"), ("numpy.core.multiarray", "_reconstruct"),
-    ("numpy._core.multiarray", "scalar"), ("numpy.core.multiarray", "scalar"),
-    ("numpy", "ndarray"), ("numpy", "dtype"),
+    ("numpy._core.multiarray", "_reconstruct"),
+    ("numpy.core.multiarray", "_reconstruct"),
+    ("numpy._core.multiarray", "scalar"),
+    ("numpy.core.multiarray", "scalar"),
+    ("numpy", "ndarray"),
+    ("numpy", "dtype"),
 }
 
 
@@ -47,8 +50,11 @@ def read_member(archive: zipfile.ZipFile, name: str):
     """One ``.npy`` member: a plain array, or the restricted unpickling of an object array."""
     with archive.open(name) as f:
         version = np.lib.format.read_magic(f)
-        _, _, dtype = (np.lib.format.read_array_header_1_0(f) if version == (1, 0)
-                           else np.lib.format.read_array_header_2_0(f))
+        _, _, dtype = (
+            np.lib.format.read_array_header_1_0(f)
+            if version == (1, 0)
+            else np.lib.format.read_array_header_2_0(f)
+        )
         payload = f.read()
     if dtype != np.dtype(object):
         with archive.open(name) as f:
@@ -82,8 +88,12 @@ def convert(src: Path, dst: Path) -> Path:
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("src", help="the original cmu_h36m17.npz")
-    ap.add_argument("dst", nargs="?", default=None,
-                    help="default: where load_cmu(SRC) looks (zedo_xr.io.cmu.converted_path)")
+    ap.add_argument(
+        "dst",
+        nargs="?",
+        default=None,
+        help="default: where load_cmu(SRC) looks (zedo_xr.io.cmu.converted_path)",
+    )
     args = ap.parse_args(argv)
     from zedo_xr.io.cmu import converted_path
 

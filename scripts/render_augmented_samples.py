@@ -26,8 +26,11 @@ from render_prior_samples import grid, write_png
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data-root", default=str(Path(__file__).resolve().parents[2] / "shared" / "data"),
-                    help="folder with cmu/cmu_h36m17.npz")
+    ap.add_argument(
+        "--data-root",
+        default=str(Path(__file__).resolve().parents[2] / "shared" / "data"),
+        help="folder with cmu/cmu_h36m17.npz",
+    )
     ap.add_argument("--n", type=int, default=16)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--kinematic", type=float, default=0.7)
@@ -45,8 +48,9 @@ def main(argv: list[str] | None = None) -> None:
     world = load_cmu(Path(args.data_root) / "cmu" / "cmu_h36m17.npz", "train").values
     rng = np.random.default_rng(args.seed)
     batch = torch.from_numpy(world[rng.choice(len(world), 512, replace=False)])
-    settings = Augmentation(kinematic=args.kinematic, recombine=args.recombine,
-                            joint_jitter=args.joint_jitter)
+    settings = Augmentation(
+        kinematic=args.kinematic, recombine=args.recombine, joint_jitter=args.joint_jitter
+    )
     out = augment(batch, settings, torch.Generator().manual_seed(args.seed))
     changed = (out - batch).abs().amax(dim=(1, 2)) > 1e-6
     print(f"{int(changed.sum())} of {len(batch)} poses changed (the rest failed a check or drew no change)")

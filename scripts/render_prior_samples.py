@@ -70,10 +70,10 @@ def grid(poses: np.ndarray, cols: int = 4, cell: int = 150, metres: float = 2.2)
             if np.isfinite(p2).all() and np.abs(p2).max() < 100 * cell:
                 render_pose(canvas, p2)
             if view == 1:
-                canvas[8: cell - 8, 0] = 220  # separator
-            img[oy: oy + cell, ox + view * cell: ox + (view + 1) * cell] = canvas
-        img[oy + cell - 1, ox: ox + 2 * cell] = 200
-        img[oy: oy + cell, ox + 2 * cell - 1] = 200
+                canvas[8 : cell - 8, 0] = 220  # separator
+            img[oy : oy + cell, ox + view * cell : ox + (view + 1) * cell] = canvas
+        img[oy + cell - 1, ox : ox + 2 * cell] = 200
+        img[oy : oy + cell, ox + 2 * cell - 1] = 200
     return img
 
 

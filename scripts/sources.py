@@ -66,8 +66,13 @@ def load_sources(names: list[str], root: str | Path | None = None):
     parts, provenance = [], []
     for name in names:
         da = load_source(name, root)
-        provenance.append({"name": name, "frames": int(da.sizes[FRAME]),
-                           "source": str(da.attrs.get("source", "")),
-                           "licence": str(da.attrs.get("licence", ""))})
+        provenance.append(
+            {
+                "name": name,
+                "frames": int(da.sizes[FRAME]),
+                "source": str(da.attrs.get("source", "")),
+                "licence": str(da.attrs.get("licence", "")),
+            }
+        )
         parts.append(da.reset_coords(drop=True).drop_vars(FRAME, errors="ignore"))
     return xr.concat(parts, dim=FRAME, coords="minimal", compat="override"), provenance

@@ -67,11 +67,24 @@ def main(argv: list[str] | None = None) -> None:
     def log(line: str) -> None:
         print(time.strftime("%H:%M:%S"), line, flush=True)
 
-    config = from_arguments(args, checkpoint_every=250, eval_every=500, progress=False,
-                            device="cpu", name=args.name, command=command)
+    config = from_arguments(
+        args,
+        checkpoint_every=250,
+        eval_every=500,
+        progress=False,
+        device="cpu",
+        name=args.name,
+        command=command,
+    )
     poses, provenance = load_sources(args.sources, args.data_root)
-    prior = train_prior(poses, config, eval_poses=load_source("cmu-test", args.data_root),
-                        checkpoint_dir=run / "checkpoint", sources=provenance, log=log)
+    prior = train_prior(
+        poses,
+        config,
+        eval_poses=load_source("cmu-test", args.data_root),
+        checkpoint_dir=run / "checkpoint",
+        sources=provenance,
+        log=log,
+    )
     prior.save(run / "prior")
     log("saved " + str(run / "prior") + " " + json.dumps(prior.card.get("quality", {})))
 
@@ -93,28 +106,39 @@ def export(run: Path, out: Path, args: argparse.Namespace, command: str) -> None
         raise SystemExit(f"--sources {args.sources} do not match the checkpoint's data")
     prior.name = args.name
     prior.card.update(name=args.name, data=provenance)
-    prior.card["training"].update(frames=len(data), hardware=hardware_description(torch.device("cpu")),
-                                  export_command=command)
+    prior.card["training"].update(
+        frames=len(data), hardware=hardware_description(torch.device("cpu")), export_command=command
+    )
     prior.hypotheses = kmeans_hypotheses(data, seed=0)
     prior.hypotheses[-1] = random_hypotheses(data, 256, seed=0)
     test = poses_to_array(load_source("cmu-test", args.data_root))
-    prior.card["quality"] = quality_report(prior, test, train_world=data,
-                                           held_out_name="CMU test split (valid frames)")
+    prior.card["quality"] = quality_report(
+        prior, test, train_world=data, held_out_name="CMU test split (valid frames)"
+    )
     prior.card["hypotheses"] = {
         "kmeans": "scikit-learn KMeans(n_init=4, random_state=0) on <= 20000 canonicalised "
-                  "training poses, sizes 1 (mean pose), 5, 10, 20, 50, largest cluster first",
+        "training poses, sizes 1 (mean pose), 5, 10, 20, 50, largest cluster first",
         "pool": "256 random canonicalised training poses (seed 0), for initial_poses(method='random')",
     }
     prior.card["training"]["resume"] = (
         "re-run the training command: it continues from RUN/checkpoint with no lost steps; "
-        "a larger --steps trains longer (the cosine decay then stretches from that point)")
+        "a larger --steps trains longer (the cosine decay then stretches from that point)"
+    )
     prior.card["convergence"] = [
-        {"step": h["step"], "loss": round(h["loss"], 3), "ema_denoise_mm": h["ema"],
-         "raw_denoise_mm": h["raw"], "wall_time_s": h["wall_time_s"]}
-        for h in prior.card.pop("history") if "ema" in h]
+        {
+            "step": h["step"],
+            "loss": round(h["loss"], 3),
+            "ema_denoise_mm": h["ema"],
+            "raw_denoise_mm": h["raw"],
+            "wall_time_s": h["wall_time_s"],
+        }
+        for h in prior.card.pop("history")
+        if "ema" in h
+    ]
     prior.card["quality"]["identity_denoiser_mm"] = {
         k: round(1000 * float(prior.marginal(t)[1] / prior.marginal(t)[0]) * 1.5958, 3)
-        for k, t in (("t=0.01", 0.01), ("t=0.05", 0.05), ("t=0.1", 0.1))}
+        for k, t in (("t=0.01", 0.01), ("t=0.05", 0.05), ("t=0.1", 0.1))
+    }
     if args.note:
         prior.card["note"] = args.note
     prior.save(out, half=args.half)

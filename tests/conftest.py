@@ -14,10 +14,14 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption("--device", default=os.environ.get("ZEDO_TEST_DEVICE", "cpu"),
-                     help="torch device for tensor tests: cpu or cuda")
-    parser.addoption("--dtype", default="float32,float64",
-                     help="comma-separated torch dtypes for tensor tests")
+    parser.addoption(
+        "--device",
+        default=os.environ.get("ZEDO_TEST_DEVICE", "cpu"),
+        help="torch device for tensor tests: cpu or cuda",
+    )
+    parser.addoption(
+        "--dtype", default="float32,float64", help="comma-separated torch dtypes for tensor tests"
+    )
 
 
 @pytest.fixture(scope="session")

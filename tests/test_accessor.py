@@ -12,14 +12,18 @@ from zedo_xr.schema import pose_dataarray
 
 
 def test_import_is_light():
-    code = ("import sys, zedo_xr; heavy = [m for m in ('torch', 'plotly', 'movement', 'ipywidgets') "
-            "if m in sys.modules]; print(heavy)")
+    code = (
+        "import sys, zedo_xr; heavy = [m for m in ('torch', 'plotly', 'movement', 'ipywidgets') "
+        "if m in sys.modules]; print(heavy)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 
 
-@pytest.mark.parametrize("name", ["lift", "evaluate", "plot", "widget", "write_html", "to_zarr",
-                                  "load_prior", "train_prior", "open_zarr"])
+@pytest.mark.parametrize(
+    "name",
+    ["lift", "evaluate", "plot", "widget", "write_html", "to_zarr", "load_prior", "train_prior", "open_zarr"],
+)
 def test_public_names_resolve(name):
     assert callable(getattr(zedo_xr, name))
 
@@ -30,9 +34,15 @@ def test_evaluate_accessor_matches_function():
     xr.testing.assert_identical(ds.zedo.evaluate(), zedo_xr.evaluate(ds))
 
 
-FORWARDED = {"lift": "zedo_xr.estimator.driver", "evaluate": "zedo_xr.metrics", "plot": "zedo_xr.viz",
-             "widget": "zedo_xr.viz", "write_html": "zedo_xr.viz", "to_zarr": "zedo_xr.io.store",
-             "to_movement": "zedo_xr.io.movement_interop"}
+FORWARDED = {
+    "lift": "zedo_xr.estimator.driver",
+    "evaluate": "zedo_xr.metrics",
+    "plot": "zedo_xr.viz",
+    "widget": "zedo_xr.viz",
+    "write_html": "zedo_xr.viz",
+    "to_zarr": "zedo_xr.io.store",
+    "to_movement": "zedo_xr.io.movement_interop",
+}
 
 
 @pytest.mark.parametrize("name", sorted(FORWARDED))

@@ -9,8 +9,23 @@ from tests.prior.conftest import TEMPLATE
 from zedo_xr.cli import main
 from zedo_xr.prior import load_prior
 
-TINY = ["--steps", "3", "--batch-size", "32", "--width", "32", "--blocks", "1", "--warmup", "1",
-        "--no-progress", "--device", "cpu", "--checkpoint-every", "1"]
+TINY = [
+    "--steps",
+    "3",
+    "--batch-size",
+    "32",
+    "--width",
+    "32",
+    "--blocks",
+    "1",
+    "--warmup",
+    "1",
+    "--no-progress",
+    "--device",
+    "cpu",
+    "--checkpoint-every",
+    "1",
+]
 
 
 def _poses(n=64, seed=0):
@@ -22,8 +37,22 @@ def test_train_on_npy_writes_a_prior_and_says_how_to_use_it(tmp_path, capsys):
     np.save(tmp_path / "poses.npy", _poses())
     np.save(tmp_path / "held_out.npy", _poses(40, seed=1))
     out = tmp_path / "my-prior"
-    assert main(["train", str(tmp_path / "poses.npy"), "--out", str(out), *TINY,
-                 "--eval", str(tmp_path / "held_out.npy"), "--eval-count", "40"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                str(tmp_path / "poses.npy"),
+                "--out",
+                str(out),
+                *TINY,
+                "--eval",
+                str(tmp_path / "held_out.npy"),
+                "--eval-count",
+                "40",
+            ]
+        )
+        == 0
+    )
     text = capsys.readouterr().out
     assert f"prior written to {out}" in text and "prior=" in text and "--prior" in text
     prior = load_prior(out)
@@ -71,8 +100,22 @@ def test_other_skeletons_are_converted_by_name_and_incomplete_ones_refused(tmp_p
     with pytest.raises(Exception, match=r"smpl24 cannot make the H36M joints \['head'\]"):
         load_poses3d(tmp_path / "smpl.npy", skeleton="smpl24")
     out = tmp_path / "p"
-    assert main(["train", str(tmp_path / "3dhp.npy"), "--skeleton", "mpi_inf_3dhp17",
-                 "--out", str(out), *TINY, "--batch-size", "16"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                str(tmp_path / "3dhp.npy"),
+                "--skeleton",
+                "mpi_inf_3dhp17",
+                "--out",
+                str(out),
+                *TINY,
+                "--batch-size",
+                "16",
+            ]
+        )
+        == 0
+    )
     assert "--skeleton mpi_inf_3dhp17" in load_prior(out).card["training"]["command"]
 
 
@@ -82,9 +125,16 @@ def test_a_real_movement_dataset_trains(tmp_path):
     from zedo_xr.skeleton import H36M_JOINTS
 
     poses = _poses(40)
-    ds = load_poses.from_numpy(poses.transpose(0, 2, 1)[..., None], individual_names=["id_0"],
-                               keypoint_names=list(H36M_JOINTS), fps=30, source_software="test")
+    ds = load_poses.from_numpy(
+        poses.transpose(0, 2, 1)[..., None],
+        individual_names=["id_0"],
+        keypoint_names=list(H36M_JOINTS),
+        fps=30,
+        source_software="test",
+    )
     ds.to_netcdf(tmp_path / "moves.nc", engine="scipy")
     np.testing.assert_allclose(load_poses3d(tmp_path / "moves.nc").values, poses, atol=1e-6)
-    assert main(["train", str(tmp_path / "moves.nc"), "--out", str(tmp_path / "p"), *TINY,
-                 "--batch-size", "16"]) == 0
+    assert (
+        main(["train", str(tmp_path / "moves.nc"), "--out", str(tmp_path / "p"), *TINY, "--batch-size", "16"])
+        == 0
+    )

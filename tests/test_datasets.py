@@ -60,8 +60,7 @@ def test_schema_and_reprojection(world):
     assert ((ds.K[:, 0, 0] >= 1145) & (ds.K[:, 0, 0] <= 1150)).all()
     np.testing.assert_allclose(ds.K[:, :2, 2], 500.0)
     # the world pose is the camera pose moved back: rigid, so bone lengths survive
-    back = np.einsum("fji,fkj->fki", ds.camera_R.values,
-                     ds.pose3d_gt.values - ds.camera_t.values[:, None, :])
+    back = np.einsum("fji,fkj->fki", ds.camera_R.values, ds.pose3d_gt.values - ds.camera_t.values[:, None, :])
     np.testing.assert_allclose(back, world.values[ds.source_frame.values], atol=1e-9)
 
 
@@ -128,8 +127,15 @@ def test_unplaceable_frames_are_dropped_and_recorded(world):
 
 
 def test_settings_and_errors(world):
-    ds = make_views(world, seed=0, distance=5.0, height=1.5, focal=1000.0,
-                    principal=(480.0, 520.0), image_size=(960, 1040))
+    ds = make_views(
+        world,
+        seed=0,
+        distance=5.0,
+        height=1.5,
+        focal=1000.0,
+        principal=(480.0, 520.0),
+        image_size=(960, 1040),
+    )
     np.testing.assert_allclose(ds.K[:, 0, 0], 1000.0)
     np.testing.assert_allclose(ds.keypoints.sel(joint="pelvis"), [[480.0, 520.0]] * 12, atol=1e-6)
     depth = ds.pose3d_gt.sel(joint="pelvis", coord="z").values
@@ -154,8 +160,7 @@ def test_subsample(world):
 
 def test_views_match_keypoints_dataset(world):
     ds = make_views(world, seed=0)
-    rebuilt = keypoints_dataset(ds.keypoints.values, K=ds.K.values,
-                                pose3d_gt=ds.pose3d_gt.values)
+    rebuilt = keypoints_dataset(ds.keypoints.values, K=ds.K.values, pose3d_gt=ds.pose3d_gt.values)
     np.testing.assert_allclose(rebuilt.keypoints, ds.keypoints)
 
 

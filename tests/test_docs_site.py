@@ -35,8 +35,12 @@ def test_toctrees_are_the_myst_toc() -> None:
     conf = _conf()
     toc = yaml.safe_load((DOCS / "myst.yml").read_text())["project"]["toc"]
     text = conf._toctrees(toc)
-    listed = [line for block in re.findall(r"```\{toctree\}\n(.*?)```", text, re.S)
-              for line in block.splitlines() if line and not line.startswith(":")]
+    listed = [
+        line
+        for block in re.findall(r"```\{toctree\}\n(.*?)```", text, re.S)
+        for line in block.splitlines()
+        if line and not line.startswith(":")
+    ]
     assert listed == [f for f in _toc_files(toc) if f != "index"]
     captions = re.findall(r":caption: (.+)", text)
     assert captions == [e["title"] for e in toc if "children" in e]

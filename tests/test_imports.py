@@ -69,8 +69,7 @@ def _imported(node: ast.AST, module: str, is_package: bool, modules: dict[str, P
             package = package[: len(package) - (node.level - 1)]
             base = ".".join([*package, base] if base else package)
         names = [
-            f"{base}.{alias.name}" if f"{base}.{alias.name}" in modules else base
-            for alias in node.names
+            f"{base}.{alias.name}" if f"{base}.{alias.name}" in modules else base for alias in node.names
         ]
     else:
         return []
@@ -176,7 +175,9 @@ def layer_violations(graph: dict[str, set[str]]) -> tuple[list[str], list[tuple[
         (a, b)
         for a in sorted(graph)
         for b in sorted(graph[a])
-        if _unit(a) in LAYERS and _unit(b) in LAYERS and _unit(a) != _unit(b)
+        if _unit(a) in LAYERS
+        and _unit(b) in LAYERS
+        and _unit(a) != _unit(b)
         and LAYERS[_unit(b)] >= LAYERS[_unit(a)]
     ]
     return unplaced, bad
@@ -184,9 +185,7 @@ def layer_violations(graph: dict[str, set[str]]) -> tuple[list[str], list[tuple[
 
 def test_layers():
     unplaced, bad = layer_violations(import_graph())
-    assert not unplaced, (
-        f"modules without a layer: {unplaced}; add them to LAYERS here and to docs/design.md"
-    )
+    assert not unplaced, f"modules without a layer: {unplaced}; add them to LAYERS here and to docs/design.md"
     assert not bad, "imports that go sideways or up the layers of docs/design.md:\n" + "\n".join(
         f"  {a} (layer {LAYERS[_unit(a)]}) -> {b} (layer {LAYERS[_unit(b)]})" for a, b in bad
     )

@@ -77,15 +77,15 @@ def test_pck_and_auc_hand_built():
     errs = np.array([0.0] * 12 + [22.0, 98.0, 149.0, 151.0, 300.0])
     expected = np.mean([100 * np.mean(errs < t) for t in range(0, 151, 5)])
     np.testing.assert_allclose(M.auc(pred, gt), expected)
-    np.testing.assert_allclose(
-        M.auc(pred, gt, thresholds=[0.1, 0.2]), (100 * 14 / 17 + 100 * 16 / 17) / 2
-    )
+    np.testing.assert_allclose(M.auc(pred, gt, thresholds=[0.1, 0.2]), (100 * 14 / 17 + 100 * 16 / 17) / 2)
 
 
 def test_extra_dims_and_hypotheses_pass_through(gt, rng):
-    pred = gt.expand_dims(individual=2, hypothesis=3).transpose(
-        "frame", "hypothesis", "individual", "joint", "coord"
-    ).copy()
+    pred = (
+        gt.expand_dims(individual=2, hypothesis=3)
+        .transpose("frame", "hypothesis", "individual", "joint", "coord")
+        .copy()
+    )
     pred.values[:, 1] += rng.normal(0, 0.02, pred.values[:, 1].shape)
     for f in (M.mpjpe, M.pa_mpjpe, M.n_mpjpe, M.pck, M.auc):
         out = f(pred, gt)
@@ -154,8 +154,9 @@ def test_evaluate(gt, rng):
     assert (out.oracle_hypothesis == 0).all()
     np.testing.assert_allclose(out.mpjpe_min, out.mpjpe.isel(hypothesis=0))
     np.testing.assert_allclose(out.pck_min, out.pck.isel(hypothesis=0))
-    np.testing.assert_allclose(out.mpjpe_best, [out.mpjpe.values[f, h] for f, h in
-                                                 enumerate([2, 2, 1, 0, 1])])
+    np.testing.assert_allclose(
+        out.mpjpe_best, [out.mpjpe.values[f, h] for f, h in enumerate([2, 2, 1, 0, 1])]
+    )
     assert out.attrs["mpjpe_min_mean"] < out.attrs["mpjpe_mean"] < out.attrs["mpjpe_best_mean"]
     assert out.attrs["pa_mpjpe_mean"] < out.attrs["mpjpe_mean"]
     assert out.summary.dims == ("metric", "variant")
@@ -184,14 +185,22 @@ def test_evaluate_skips_and_counts_frames_without_a_pose():
     from zedo_xr.metrics import evaluate
 
     rng = np.random.default_rng(0)
-    gt = xr.DataArray(rng.normal(0, 0.3, (5, 17, 3)) + [0, 0, 5], dims=("frame", "joint", "coord"),
-                      coords={"joint": list(H36M_JOINTS)})
+    gt = xr.DataArray(
+        rng.normal(0, 0.3, (5, 17, 3)) + [0, 0, 5],
+        dims=("frame", "joint", "coord"),
+        coords={"joint": list(H36M_JOINTS)},
+    )
     pred = (gt + 0.01).expand_dims(hypothesis=1, axis=1).copy()
     pred[1] = np.nan  # not lifted
-    pred[3] = 9.0     # a pose flagged invalid: skipped although finite
-    ds = xr.Dataset({"pose3d": pred, "pose3d_gt": gt,
-                     "valid": ("frame", [True, False, True, False, False]),
-                     "interpolated": ("frame", [False, False, False, False, True])})
+    pred[3] = 9.0  # a pose flagged invalid: skipped although finite
+    ds = xr.Dataset(
+        {
+            "pose3d": pred,
+            "pose3d_gt": gt,
+            "valid": ("frame", [True, False, True, False, False]),
+            "interpolated": ("frame", [False, False, False, False, True]),
+        }
+    )
     scores = evaluate(ds)
     assert scores.attrs["n_skipped_frames"] == 2 and scores.attrs["n_interpolated_frames"] == 1
     assert scores.attrs["mpjpe_mean"] == pytest.approx(0.0, abs=1e-9)  # root-aligned offset

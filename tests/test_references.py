@@ -35,14 +35,20 @@ def _files() -> list[Path]:
     try:
         out = subprocess.run(
             ["git", "ls-files", "--cached", "--others", "--exclude-standard", "--", *SCANNED],
-            cwd=REPO, capture_output=True, text=True, check=True,
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout.split("\n")
         paths = [REPO / line for line in out if line]
     except (OSError, subprocess.CalledProcessError):  # not a git checkout (e.g. an sdist)
         paths = [p for s in SCANNED for p in ([REPO / s] if (REPO / s).is_file() else (REPO / s).rglob("*"))]
     return sorted(
-        p for p in paths
-        if p.is_file() and not p.is_symlink() and p.suffix in TEXT_SUFFIXES
+        p
+        for p in paths
+        if p.is_file()
+        and not p.is_symlink()
+        and p.suffix in TEXT_SUFFIXES
         and not SKIPPED_PARTS & set(p.relative_to(REPO).parts)
     )
 

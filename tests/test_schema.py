@@ -24,32 +24,65 @@ def test_valid_dataset_passes(ds):
     assert ds.joint.dtype == object and ds.uv.dtype == object
 
 
-@pytest.mark.parametrize("mutate, match", [
-    (lambda d: d.rename({"uv": "xy"}), r"keypoints: expected dims including \('frame', 'joint', 'uv'\), got .*missing \('uv',\)"),
-    (lambda d: d.drop_vars("keypoints"), r"dataset: expected a 'keypoints' variable"),
-    (lambda d: d.assign_coords(joint=[f"knee_{i}" for i in range(17)]), r"keypoints: unknown joint names \['knee_0'"),
-    (lambda d: d.assign(keypoints=d.keypoints / 1000.0), r"keypoints: expected pixel coordinates .* look normalised"),
-    (lambda d: d.assign(keypoints=d.keypoints.where(d.keypoints < 0)), r"keypoints: every keypoint is NaN"),
-    (lambda d: d.assign(keypoints=d.keypoints.where(d.frame != 0, np.inf)), r"keypoints: expected finite pixel values or NaN"),
-    (lambda d: d.assign(confidence=d.confidence * 2), r"confidence: expected values in \[0, 1\], got range \[2, 2\]"),
-    (lambda d: d.isel(frame=slice(0, 0)), r"keypoints: expected a non-empty array"),
-    (lambda d: d.drop_vars("K"), r"K: expected camera intrinsics, as lift\(K=...\) or a 'K' variable"),
-])
+@pytest.mark.parametrize(
+    "mutate, match",
+    [
+        (
+            lambda d: d.rename({"uv": "xy"}),
+            r"keypoints: expected dims including \('frame', 'joint', 'uv'\), got .*missing \('uv',\)",
+        ),
+        (lambda d: d.drop_vars("keypoints"), r"dataset: expected a 'keypoints' variable"),
+        (
+            lambda d: d.assign_coords(joint=[f"knee_{i}" for i in range(17)]),
+            r"keypoints: unknown joint names \['knee_0'",
+        ),
+        (
+            lambda d: d.assign(keypoints=d.keypoints / 1000.0),
+            r"keypoints: expected pixel coordinates .* look normalised",
+        ),
+        (
+            lambda d: d.assign(keypoints=d.keypoints.where(d.keypoints < 0)),
+            r"keypoints: every keypoint is NaN",
+        ),
+        (
+            lambda d: d.assign(keypoints=d.keypoints.where(d.frame != 0, np.inf)),
+            r"keypoints: expected finite pixel values or NaN",
+        ),
+        (
+            lambda d: d.assign(confidence=d.confidence * 2),
+            r"confidence: expected values in \[0, 1\], got range \[2, 2\]",
+        ),
+        (lambda d: d.isel(frame=slice(0, 0)), r"keypoints: expected a non-empty array"),
+        (lambda d: d.drop_vars("K"), r"K: expected camera intrinsics, as lift\(K=...\) or a 'K' variable"),
+    ],
+)
 def test_bad_datasets(ds, mutate, match):
     with pytest.raises(SchemaError, match=match):
         schema.validate_lift_input(mutate(ds))
 
 
-@pytest.mark.parametrize("bad, match", [
-    (np.eye(4), r"K: expected a 3x3 matrix, got 4x4"),
-    (np.ones((2, 2, 3, 3, 1)), r"K: expected shape \(3, 3\) or \(frame, 3, 3\), got shape \(2, 2, 3, 3, 1\)"),
-    (np.where(np.eye(3) > 0, np.nan, 0.0), r"K: expected finite intrinsics, got NaN or inf"),
-    (K + np.array([[0, 0, 0], [5.0, 0, 0], [0, 0, 0]]), r"K: expected an upper-triangular pinhole matrix"),
-    (K * np.array([[-1.0], [1.0], [1.0]]), r"K: expected positive focal lengths fx, fy in pixels, got fx=-1145"),
-    (np.diag([1145.0, 1145.0, 0.0]), r"K: expected positive focal lengths|K: expected K\[2, 2\] == 1"),
-    (K * 2, r"K: expected K\[2, 2\] == 1, got 2"),
-    (None, r"K: expected 3x3 camera intrinsics in pixels, got None"),
-])
+@pytest.mark.parametrize(
+    "bad, match",
+    [
+        (np.eye(4), r"K: expected a 3x3 matrix, got 4x4"),
+        (
+            np.ones((2, 2, 3, 3, 1)),
+            r"K: expected shape \(3, 3\) or \(frame, 3, 3\), got shape \(2, 2, 3, 3, 1\)",
+        ),
+        (np.where(np.eye(3) > 0, np.nan, 0.0), r"K: expected finite intrinsics, got NaN or inf"),
+        (
+            K + np.array([[0, 0, 0], [5.0, 0, 0], [0, 0, 0]]),
+            r"K: expected an upper-triangular pinhole matrix",
+        ),
+        (
+            K * np.array([[-1.0], [1.0], [1.0]]),
+            r"K: expected positive focal lengths fx, fy in pixels, got fx=-1145",
+        ),
+        (np.diag([1145.0, 1145.0, 0.0]), r"K: expected positive focal lengths|K: expected K\[2, 2\] == 1"),
+        (K * 2, r"K: expected K\[2, 2\] == 1, got 2"),
+        (None, r"K: expected 3x3 camera intrinsics in pixels, got None"),
+    ],
+)
 def test_bad_intrinsics(bad, match):
     with pytest.raises(SchemaError, match=match):
         as_intrinsics(bad)
@@ -77,16 +110,24 @@ def test_K_dataarray_dims():
 def test_millimetres_are_rejected():
     with pytest.raises(SchemaError, match=r"pose3d_gt: expected metres, got values up to .*millimetres"):
         keypoints_dataset(np.full((2, 17, 2), 500.0), pose3d_gt=np.full((2, 17, 3), 4000.0))
-    with pytest.raises(SchemaError, match=r"pose3d: expected dims including \('frame', 'hypothesis', 'joint', 'coord'\)"):
+    with pytest.raises(
+        SchemaError, match=r"pose3d: expected dims including \('frame', 'hypothesis', 'joint', 'coord'\)"
+    ):
         schema.validate_pose3d(pose_dataarray(np.zeros((2, 17, 3))), "pose3d", hypotheses=True)
     with pytest.raises(SchemaError, match=r"pose3d_gt: expected 3 entries along 'coord', got 2"):
-        schema.validate_pose3d(xr.DataArray(np.zeros((2, 17, 2)), dims=("frame", "joint", "coord")), "pose3d_gt")
+        schema.validate_pose3d(
+            xr.DataArray(np.zeros((2, 17, 2)), dims=("frame", "joint", "coord")), "pose3d_gt"
+        )
 
 
 def test_constructors_check_shapes():
-    with pytest.raises(SchemaError, match=r"keypoints: expected shape \(frame, joint, 2\) .*got shape \(3, 17\)"):
+    with pytest.raises(
+        SchemaError, match=r"keypoints: expected shape \(frame, joint, 2\) .*got shape \(3, 17\)"
+    ):
         keypoints_dataset(np.zeros((3, 17)))
-    with pytest.raises(SchemaError, match=r"position: expected shape \(frame, 17, 3\), got shape \(3, 16, 3\)"):
+    with pytest.raises(
+        SchemaError, match=r"position: expected shape \(frame, 17, 3\), got shape \(3, 16, 3\)"
+    ):
         pose_dataarray(np.zeros((3, 16, 3)))
 
 

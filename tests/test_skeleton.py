@@ -9,8 +9,20 @@ import xarray as xr
 from zedo_xr import skeleton as sk
 from zedo_xr.schema import SchemaError
 
-OTHER = ["coco17", "mediapipe33", "openpose25", "smpl24", "lsp14", "mpi_inf_3dhp17", "halpe26", "halpe136",
-         "coco_wholebody133", "humaneva15", "humaneva20", "mpii16"]
+OTHER = [
+    "coco17",
+    "mediapipe33",
+    "openpose25",
+    "smpl24",
+    "lsp14",
+    "mpi_inf_3dhp17",
+    "halpe26",
+    "halpe136",
+    "coco_wholebody133",
+    "humaneva15",
+    "humaneva20",
+    "mpii16",
+]
 H36M_LEFT = [j for j in sk.H36M_JOINTS if j.startswith("left_")]
 H36M_RIGHT = [j for j in sk.H36M_JOINTS if j.startswith("right_")]
 
@@ -27,8 +39,14 @@ def _sided_pose(skel: sk.Skeleton, rng: np.random.Generator, extra: tuple[int, .
 
 def test_registry_and_names():
     assert set(OTHER) | {"h36m17"} == set(sk.SKELETONS)
-    sizes = {"coco17": 17, "mediapipe33": 33, "openpose25": 25, "smpl24": 24, "lsp14": 14,
-             "mpi_inf_3dhp17": 17}
+    sizes = {
+        "coco17": 17,
+        "mediapipe33": 33,
+        "openpose25": 25,
+        "smpl24": 24,
+        "lsp14": 14,
+        "mpi_inf_3dhp17": 17,
+    }
     for name, n in sizes.items():
         skel = sk.get_skeleton(name)
         assert len(skel.joints) == n == len(set(skel.joints))
@@ -87,8 +105,7 @@ def test_coco_recipes_2d_and_confidence_min():
         dims=("joint", "uv"),
         coords={"joint": list(sk.COCO17_JOINTS)},
     )
-    conf = xr.DataArray(np.linspace(0.2, 1.0, 17), dims="joint",
-                        coords={"joint": list(sk.COCO17_JOINTS)})
+    conf = xr.DataArray(np.linspace(0.2, 1.0, 17), dims="joint", coords={"joint": list(sk.COCO17_JOINTS)})
     out, c = sk.to_h36m(kp, "coco", conf)
     hips = kp.sel(joint=["left_hip", "right_hip"])
     np.testing.assert_allclose(out.sel(joint="pelvis"), hips.mean("joint"))
@@ -101,8 +118,9 @@ def test_coco_recipes_2d_and_confidence_min():
 
 
 def test_nan_or_zero_confidence_source_makes_derived_joint_missing():
-    kp = xr.DataArray(np.ones((2, 17, 2)), dims=("frame", "joint", "uv"),
-                      coords={"joint": list(sk.COCO17_JOINTS)})
+    kp = xr.DataArray(
+        np.ones((2, 17, 2)), dims=("frame", "joint", "uv"), coords={"joint": list(sk.COCO17_JOINTS)}
+    )
     kp[0, sk.COCO17_JOINTS.index("left_hip"), 0] = np.nan
     conf = xr.ones_like(kp.isel(uv=0, drop=True))
     conf[1, sk.COCO17_JOINTS.index("right_shoulder")] = 0.0
@@ -184,8 +202,9 @@ def test_every_sided_joint_has_its_twin(name):
 
 
 def test_bone_lengths(rng):
-    pose = xr.DataArray(rng.normal(size=(3, 17, 3)), dims=("frame", "joint", "coord"),
-                        coords={"joint": list(sk.H36M_JOINTS)})
+    pose = xr.DataArray(
+        rng.normal(size=(3, 17, 3)), dims=("frame", "joint", "coord"), coords={"joint": list(sk.H36M_JOINTS)}
+    )
     lengths = sk.bone_lengths(pose)
     assert lengths.dims == ("frame", "bone") and lengths.sizes["bone"] == 16
     expected = np.linalg.norm(pose.values[:, 2] - pose.values[:, 1], axis=-1)

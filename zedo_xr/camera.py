@@ -299,7 +299,6 @@ def on_numpy(kernel: Callable[..., Tensor], *args: Any) -> np.ndarray:
     [[50.0, -100.0]]
     """
     tensors = [
-        torch.tensor(np.asarray(a, dtype=np.float64)) if isinstance(a, np.ndarray) else a
-        for a in args
+        torch.tensor(np.asarray(a, dtype=np.float64)) if isinstance(a, np.ndarray) else a for a in args
     ]
     return kernel(*tensors).numpy()

@@ -98,8 +98,7 @@ def _detect_format(p: Path) -> str:
             raise UsageError(f"IN: {p} is not valid JSON ({err})") from None
         return "openpose" if isinstance(data, dict) and "people" in data else "coco"
     raise UsageError(
-        f"IN: cannot tell the format of {str(p)!r} from its name; pass --format "
-        f"({', '.join(FORMATS[1:])})"
+        f"IN: cannot tell the format of {str(p)!r} from its name; pass --format ({', '.join(FORMATS[1:])})"
     )
 
 
@@ -141,8 +140,7 @@ def read_numpy(path: Path, skeleton: str | None = None, fps: float | None = None
     return keypoints_dataset(keypoints, skeleton, fps=fps, **extra)
 
 
-def read_input(path: str, fmt: str = "auto", *, skeleton: str | None = None,
-               fps: float | None = None) -> Any:
+def read_input(path: str, fmt: str = "auto", *, skeleton: str | None = None, fps: float | None = None) -> Any:
     """Read a dataset of the data model: zarr, COCO/OpenPose JSON, VideoPose3D npz, numpy."""
     from zedo_xr import io
 
@@ -168,8 +166,9 @@ def read_input(path: str, fmt: str = "auto", *, skeleton: str | None = None,
 
 def _add_lift_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--hypotheses", "-S", type=_positive_int, default=None, help="number of hypotheses")
-    p.add_argument("--iterations", type=_positive_int, default=None,
-                   help="loop iterations (preset's by default)")
+    p.add_argument(
+        "--iterations", type=_positive_int, default=None, help="loop iterations (preset's by default)"
+    )
     p.add_argument("--settings", default="default", choices=["default", "parity"], help="preset")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, ...")
     p.add_argument("--seed", type=int, default=0)
@@ -180,8 +179,13 @@ def _add_lift_options(p: argparse.ArgumentParser) -> None:
 
 def _lift_kwargs(args: argparse.Namespace, default_hypotheses: int) -> dict[str, Any]:
     kw: dict[str, Any] = dict(
-        hypotheses=args.hypotheses or default_hypotheses, settings=args.settings, device=args.device,
-        seed=args.seed, batch_size=args.batch_size, prior=args.prior, progress=not args.no_progress,
+        hypotheses=args.hypotheses or default_hypotheses,
+        settings=args.settings,
+        device=args.device,
+        seed=args.seed,
+        batch_size=args.batch_size,
+        prior=args.prior,
+        progress=not args.no_progress,
     )
     if args.iterations is not None:
         kw["iterations"] = args.iterations
@@ -194,13 +198,17 @@ def cmd_demo(args: argparse.Namespace) -> int:
     kw = _lift_kwargs(args, default_hypotheses=5)
     summary = run_demo(out=args.out, frames=args.frames, html=not args.no_html, **kw)
     scores = summary["scores_mm"]
-    print(f"\nzedo demo: {summary['frames']} frames of a CMU jump filmed by a virtual H36M camera, "
-          f"S = {summary['hypotheses']}, settings '{summary['settings']}', device {summary['device']}")
-    rows = [("MPJPE (best_hypothesis, no GT)", "mpjpe_best_mean"),
-            ("PA-MPJPE (best_hypothesis, no GT)", "pa_mpjpe_best_mean"),
-            ("MPJPE (oracle min over hypotheses)", "mpjpe_min_mean"),
-            ("PA-MPJPE (oracle min)", "pa_mpjpe_min_mean"),
-            ("MPJPE (average hypothesis)", "mpjpe_mean")]
+    print(
+        f"\nzedo demo: {summary['frames']} frames of a CMU jump filmed by a virtual H36M camera, "
+        f"S = {summary['hypotheses']}, settings '{summary['settings']}', device {summary['device']}"
+    )
+    rows = [
+        ("MPJPE (best_hypothesis, no GT)", "mpjpe_best_mean"),
+        ("PA-MPJPE (best_hypothesis, no GT)", "pa_mpjpe_best_mean"),
+        ("MPJPE (oracle min over hypotheses)", "mpjpe_min_mean"),
+        ("PA-MPJPE (oracle min)", "pa_mpjpe_min_mean"),
+        ("MPJPE (average hypothesis)", "mpjpe_mean"),
+    ]
     for label, key in rows:
         if key in scores:
             print(f"  {label:<34} {scores[key]:7.1f} mm")
@@ -208,13 +216,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"\n  lifted clip: {Path(summary['zarr']).resolve()}")
     if "html" in summary:
         html = Path(summary["html"]).resolve()
-        print(f"  3D viewer:   {html}\n"
-              f"               open it in a web browser (works offline): {html.as_uri()}")
-    print("\nNext:\n"
-          "  zedo lift detections.json --K fx,fy,cx,cy --out lifted.zarr   lift your own keypoints\n"
-          "  python -c \"import zedo_xr; print(zedo_xr.open_zarr('"
-          f"{summary['zarr']}'))\"   read the result\n"
-          "  zedo lift --help; docs/guide/own-keypoints.md                  formats, K, skeletons")
+        print(
+            f"  3D viewer:   {html}\n               open it in a web browser (works offline): {html.as_uri()}"
+        )
+    print(
+        "\nNext:\n"
+        "  zedo lift detections.json --K fx,fy,cx,cy --out lifted.zarr   lift your own keypoints\n"
+        "  python -c \"import zedo_xr; print(zedo_xr.open_zarr('"
+        f"{summary['zarr']}'))\"   read the result\n"
+        "  zedo lift --help; docs/guide/own-keypoints.md                  formats, K, skeletons"
+    )
     return 0
 
 
@@ -231,15 +242,19 @@ def cmd_lift(args: argparse.Namespace) -> int:
         raise UsageError("--K: the input has no intrinsics; pass --K fx,fy,cx,cy (pixels)")
     existed = Path(args.out).exists()
     try:
-        out = lift(ds, K=K, store=args.out, overwrite=args.overwrite,
-                   **_lift_kwargs(args, default_hypotheses=1))
+        out = lift(
+            ds, K=K, store=args.out, overwrite=args.overwrite, **_lift_kwargs(args, default_hypotheses=1)
+        )
     except KeyboardInterrupt:
-        raise KeyboardInterrupt(f"finished chunks are in {args.out}; run the same command again "
-                                "to resume") from None
+        raise KeyboardInterrupt(
+            f"finished chunks are in {args.out}; run the same command again to resume"
+        ) from None
     except ValueError as err:
         if existed and "store" in str(err):
-            raise UsageError(f"{err}; {args.out} was started by another call: pass --overwrite "
-                             "to start over, or another --out") from None
+            raise UsageError(
+                f"{err}; {args.out} was started by another call: pass --overwrite "
+                "to start over, or another --out"
+            ) from None
         raise
     print(f"lifted {out.sizes['frame']} frames x {out.sizes['hypothesis']} hypotheses -> {args.out}")
     return 0
@@ -281,19 +296,24 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.eval:
         held_out = load_training_poses(args.eval, skeleton=args.skeleton, units=args.units)[0]
     command = "zedo train " + " ".join(shlex.quote(a) for a in _train_argv(args))
-    config = from_arguments(args, name=args.name or out.name, command=command,
-                            progress=not args.no_progress)
+    config = from_arguments(args, name=args.name or out.name, command=command, progress=not args.no_progress)
     frames = int(poses.sizes["frame"])
-    print(f"zedo train: {frames} poses from {len(args.inputs)} input(s), {config.steps} steps; "
-          f"checkpoints in {checkpoint} (rerun the same command to resume)", flush=True)
+    print(
+        f"zedo train: {frames} poses from {len(args.inputs)} input(s), {config.steps} steps; "
+        f"checkpoints in {checkpoint} (rerun the same command to resume)",
+        flush=True,
+    )
     log = None if config.progress else (lambda line: print(line, flush=True))
-    prior = train_prior(poses, config, eval_poses=held_out, checkpoint_dir=checkpoint,
-                        sources=provenance, log=log)
+    prior = train_prior(
+        poses, config, eval_poses=held_out, checkpoint_dir=checkpoint, sources=provenance, log=log
+    )
     prior.save(out)
-    print(f"prior written to {out} ({prior.card['training']['steps_done']} steps, "
-          f"hash {prior.content_hash[:12]})\n"
-          f"use it: zedo lift IN --prior {out} ...   or in Python: "
-          f"zedo_xr.lift(ds, prior={str(out)!r}) / zedo_xr.load_prior({str(out)!r})")
+    print(
+        f"prior written to {out} ({prior.card['training']['steps_done']} steps, "
+        f"hash {prior.content_hash[:12]})\n"
+        f"use it: zedo lift IN --prior {out} ...   or in Python: "
+        f"zedo_xr.lift(ds, prior={str(out)!r}) / zedo_xr.load_prior({str(out)!r})"
+    )
     return 0
 
 
@@ -304,9 +324,14 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if not Path(args.input).exists():
         raise UsageError(f"IN: no such file or directory: {args.input}")
     ds = open_zarr(args.input).load()
-    for var, why in (("pose3d", "lift it first: zedo lift IN --out OUT.zarr"),
-                     ("pose3d_gt", "evaluate scores a lift against ground truth; without it, "
-                                   "look at reprojection_error (pixels), which zedo lift writes")):
+    for var, why in (
+        ("pose3d", "lift it first: zedo lift IN --out OUT.zarr"),
+        (
+            "pose3d_gt",
+            "evaluate scores a lift against ground truth; without it, "
+            "look at reprojection_error (pixels), which zedo lift writes",
+        ),
+    ):
         if var not in ds:
             raise UsageError(f"IN: {args.input} has no {var}; {why}")
     scores = evaluate(ds, allow_reflection=args.allow_reflection)
@@ -331,7 +356,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=cmd_demo)
 
     lift = sub.add_parser(
-        "lift", help="lift 2D keypoints to a zarr store",
+        "lift",
+        help="lift 2D keypoints to a zarr store",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="examples:\n"
         "  zedo lift alphapose-results.json --K 1145,1145,512,515 -S 5 --out lifted.zarr\n"
@@ -339,36 +365,62 @@ def build_parser() -> argparse.ArgumentParser:
         "  zedo lift openpose_json/ --K 1200,960,540 --out lifted.zarr\n"
         "rerun the same command after an interruption to resume.",
     )
-    lift.add_argument("input", metavar="IN", help="zarr store, COCO-format or OpenPose JSON, "
-                      "VideoPose3D npz, or a .npy/.npz array (frame, joint, 2|3) with --skeleton")
+    lift.add_argument(
+        "input",
+        metavar="IN",
+        help="zarr store, COCO-format or OpenPose JSON, "
+        "VideoPose3D npz, or a .npy/.npz array (frame, joint, 2|3) with --skeleton",
+    )
     lift.add_argument("--K", help="intrinsics: fx,fy,cx,cy or a .npy/.json 3x3")
     lift.add_argument("--out", required=True, help="output zarr store (resumed if interrupted)")
     lift.add_argument("--format", default="auto", choices=FORMATS)
-    lift.add_argument("--skeleton", default=None,
-                      help="joint order of a .npy/.npz array (e.g. coco17, halpe26, h36m17), or "
-                      "the joint set of a COCO-format JSON when not told by its keypoint count")
+    lift.add_argument(
+        "--skeleton",
+        default=None,
+        help="joint order of a .npy/.npz array (e.g. coco17, halpe26, h36m17), or "
+        "the joint set of a COCO-format JSON when not told by its keypoint count",
+    )
     lift.add_argument("--fps", type=float, default=None, help="frame rate to record")
-    lift.add_argument("--overwrite", action="store_true",
-                      help="replace an existing --out store instead of resuming it")
+    lift.add_argument(
+        "--overwrite", action="store_true", help="replace an existing --out store instead of resuming it"
+    )
     _add_lift_options(lift)
     lift.set_defaults(func=cmd_lift)
 
     train = sub.add_parser("train", help="train a pose prior on 3D poses (resumable)")
-    train.add_argument("inputs", nargs="+", metavar="IN",
-                       help="3D poses: .npy/.npz (frame, joint, 3), a zarr store, a movement "
-                            "dataset (.nc), a .bvh file or a folder of .bvh files")
+    train.add_argument(
+        "inputs",
+        nargs="+",
+        metavar="IN",
+        help="3D poses: .npy/.npz (frame, joint, 3), a zarr store, a movement "
+        "dataset (.nc), a .bvh file or a folder of .bvh files",
+    )
     train.add_argument("--out", required=True, help="output prior directory")
-    train.add_argument("--skeleton", default=None,
-                       help="joint set of the inputs when not H36M-17 (e.g. smpl24, coco17)")
-    train.add_argument("--units", default="auto", choices=["auto", "m", "cm", "mm", "inch"],
-                       help="length unit of the inputs (auto: from the thigh length)")
-    train.add_argument("--eval", nargs="+", default=None, metavar="FILE",
-                       help="held-out 3D poses: periodic denoising error and the card's scores")
-    train.add_argument("--checkpoint", default=None,
-                       help="training state directory (default OUT.checkpoint beside OUT)")
+    train.add_argument(
+        "--skeleton", default=None, help="joint set of the inputs when not H36M-17 (e.g. smpl24, coco17)"
+    )
+    train.add_argument(
+        "--units",
+        default="auto",
+        choices=["auto", "m", "cm", "mm", "inch"],
+        help="length unit of the inputs (auto: from the thigh length)",
+    )
+    train.add_argument(
+        "--eval",
+        nargs="+",
+        default=None,
+        metavar="FILE",
+        help="held-out 3D poses: periodic denoising error and the card's scores",
+    )
+    train.add_argument(
+        "--checkpoint", default=None, help="training state directory (default OUT.checkpoint beside OUT)"
+    )
     train.add_argument("--name", default=None, help="the prior's name (default: OUT's name)")
-    train.add_argument("--no-progress", action="store_true",
-                       help="print a JSON line every 100 steps instead of a progress bar")
+    train.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="print a JSON line every 100 steps instead of a progress bar",
+    )
     from zedo_xr.prior.config import add_arguments
 
     add_arguments(train)
@@ -377,8 +429,11 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate = sub.add_parser("evaluate", help="score a lifted zarr store against pose3d_gt")
     evaluate.add_argument("input", metavar="IN")
     evaluate.add_argument("--json", action="store_true")
-    evaluate.add_argument("--allow-reflection", action="store_true",
-                          help="PA-MPJPE may mirror (parity with the official evaluation)")
+    evaluate.add_argument(
+        "--allow-reflection",
+        action="store_true",
+        help="PA-MPJPE may mirror (parity with the official evaluation)",
+    )
     evaluate.set_defaults(func=cmd_evaluate)
     return parser
 
@@ -410,8 +465,10 @@ def _one_line(err: Exception) -> str:
     text = " ".join(str(err).split()) or type(err).__name__
     if isinstance(err, UsageError | SchemaError | ValueError | OSError):
         return text
-    return (f"{type(err).__name__}: {text} (unexpected: rerun with ZEDO_TRACEBACK=1 to see where, "
-            "and please report it)")
+    return (
+        f"{type(err).__name__}: {text} (unexpected: rerun with ZEDO_TRACEBACK=1 to see where, "
+        "and please report it)"
+    )
 
 
 if __name__ == "__main__":

@@ -175,9 +175,7 @@ def make_views(
     if JOINT not in poses.coords or "pelvis" not in [str(j) for j in poses[JOINT].values]:
         raise SchemaError(f"{name}: expected a '{JOINT}' coordinate containing 'pelvis'")
     if views_per_pose < 1 or max_tries < 1:
-        raise ValueError(
-            f"views_per_pose and max_tries must be >= 1, got {views_per_pose} and {max_tries}"
-        )
+        raise ValueError(f"views_per_pose and max_tries must be >= 1, got {views_per_pose} and {max_tries}")
     if noise_px < 0:
         raise ValueError(f"noise_px: expected >= 0, got {noise_px}")
     if camera not in ("per_frame", "fixed"):
@@ -192,9 +190,7 @@ def make_views(
     n_joint = poses.sizes[JOINT]
     drops = np.asarray(drop_joints).ravel()
     if drops.size not in (1, 2) or not np.issubdtype(drops.dtype, np.integer):
-        raise ValueError(
-            f"drop_joints: expected an int or a (low, high) range, got {drop_joints!r}"
-        )
+        raise ValueError(f"drop_joints: expected an int or a (low, high) range, got {drop_joints!r}")
     drop_lo, drop_hi = int(drops[0]), int(drops[-1])
     if not 0 <= drop_lo <= drop_hi <= n_joint:
         raise ValueError(f"drop_joints: expected 0..{n_joint} joints, got {drop_joints!r}")
@@ -211,13 +207,32 @@ def make_views(
     rng = np.random.default_rng(cam_seed)
     if camera == "fixed":
         return _fixed_camera_views(
-            poses, pts, pelvis, source, view, rng, noise_seed, drop_seed,
-            dist=rng.uniform(*dist_rng), cam_h=rng.uniform(*height_rng),
-            fx=rng.uniform(*focal_rng), fy=rng.uniform(*focal_rng), cx=cx, cy=cy,
-            width=width, img_height=img_height, max_tries=max_tries,
-            settings=dict(seed=seed, views_per_pose=views_per_pose, dist_rng=dist_rng,
-                          height_rng=height_rng, focal_rng=focal_rng, noise_px=noise_px,
-                          drop=(drop_lo, drop_hi)),
+            poses,
+            pts,
+            pelvis,
+            source,
+            view,
+            rng,
+            noise_seed,
+            drop_seed,
+            dist=rng.uniform(*dist_rng),
+            cam_h=rng.uniform(*height_rng),
+            fx=rng.uniform(*focal_rng),
+            fy=rng.uniform(*focal_rng),
+            cx=cx,
+            cy=cy,
+            width=width,
+            img_height=img_height,
+            max_tries=max_tries,
+            settings=dict(
+                seed=seed,
+                views_per_pose=views_per_pose,
+                dist_rng=dist_rng,
+                height_rng=height_rng,
+                focal_rng=focal_rng,
+                noise_px=noise_px,
+                drop=(drop_lo, drop_hi),
+            ),
         )
     dist = rng.uniform(*dist_rng, n)
     cam_h = rng.uniform(*height_rng, n)
@@ -249,7 +264,16 @@ def make_views(
         pending = pending[~inside]
 
     return _assemble(
-        poses, pts, source, view, placed, R, t, K, noise_seed, drop_seed,
+        poses,
+        pts,
+        source,
+        view,
+        placed,
+        R,
+        t,
+        K,
+        noise_seed,
+        drop_seed,
         attrs={
             "protocol": PROTOCOL,
             "seed": int(seed),
@@ -268,9 +292,24 @@ def make_views(
 
 
 def _fixed_camera_views(
-    poses: xr.DataArray, pts: np.ndarray, pelvis: np.ndarray, source: np.ndarray, view: np.ndarray,
-    rng: np.random.Generator, noise_seed: Any, drop_seed: Any, *, dist: float, cam_h: float,
-    fx: float, fy: float, cx: float, cy: float, width: int, img_height: int, max_tries: int,
+    poses: xr.DataArray,
+    pts: np.ndarray,
+    pelvis: np.ndarray,
+    source: np.ndarray,
+    view: np.ndarray,
+    rng: np.random.Generator,
+    noise_seed: Any,
+    drop_seed: Any,
+    *,
+    dist: float,
+    cam_h: float,
+    fx: float,
+    fy: float,
+    cx: float,
+    cy: float,
+    width: int,
+    img_height: int,
+    max_tries: int,
     settings: dict[str, Any],
 ) -> xr.Dataset:
     """One camera for every frame, aimed at the mean pelvis (see ``camera`` in make_views)."""
@@ -285,8 +324,13 @@ def _fixed_camera_views(
         R1, t1 = _place(target, azimuth, np.array([dist]), np.array([cam_h]))
         cam = np.einsum("ij,nkj->nki", R1[0], pts[finite]) + t1[0]
         uv = on_numpy(project, cam, K1)
-        if ((cam[..., 2] > _MIN_DEPTH).all() and (uv[..., 0] >= 0).all() and (uv[..., 0] < width).all()
-                and (uv[..., 1] >= 0).all() and (uv[..., 1] < img_height).all()):
+        if (
+            (cam[..., 2] > _MIN_DEPTH).all()
+            and (uv[..., 0] >= 0).all()
+            and (uv[..., 0] < width).all()
+            and (uv[..., 1] >= 0).all()
+            and (uv[..., 1] < img_height).all()
+        ):
             break
     else:
         raise ValueError(
@@ -298,7 +342,16 @@ def _fixed_camera_views(
     K = np.broadcast_to(K1, (n, 3, 3)).copy()
     lo, hi = settings["drop"]
     return _assemble(
-        poses, pts, source, view, finite, R, t, K, noise_seed, drop_seed,
+        poses,
+        pts,
+        source,
+        view,
+        finite,
+        R,
+        t,
+        K,
+        noise_seed,
+        drop_seed,
         attrs={
             "protocol": PROTOCOL,
             "seed": int(settings["seed"]),
@@ -317,8 +370,17 @@ def _fixed_camera_views(
 
 
 def _assemble(
-    poses: xr.DataArray, pts: np.ndarray, source: np.ndarray, view: np.ndarray, placed: np.ndarray,
-    R: np.ndarray, t: np.ndarray, K: np.ndarray, noise_seed: Any, drop_seed: Any, *,
+    poses: xr.DataArray,
+    pts: np.ndarray,
+    source: np.ndarray,
+    view: np.ndarray,
+    placed: np.ndarray,
+    R: np.ndarray,
+    t: np.ndarray,
+    K: np.ndarray,
+    noise_seed: Any,
+    drop_seed: Any,
+    *,
     attrs: dict[str, Any],
 ) -> xr.Dataset:
     """Project the placed views and build the dataset (shared by both camera modes)."""
@@ -331,9 +393,7 @@ def _assemble(
     K = K[keep]
     keypoints = on_numpy(project, cam, K)
     if noise_px > 0:
-        keypoints = keypoints + np.random.default_rng(noise_seed).normal(
-            0.0, noise_px, keypoints.shape
-        )
+        keypoints = keypoints + np.random.default_rng(noise_seed).normal(0.0, noise_px, keypoints.shape)
     confidence = np.ones(keypoints.shape[:2])
     if drop_hi > 0:
         drop_rng = np.random.default_rng(drop_seed)

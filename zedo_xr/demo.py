@@ -37,7 +37,10 @@ def load_demo_clip() -> xr.DataArray:
         positions, joints = data["positions"], [str(j) for j in data["joints"]]
         meta = json.loads(str(data["metadata"]))
     return pose_dataarray(
-        positions, joints=joints, fps=meta["fps"], name="position",
+        positions,
+        joints=joints,
+        fps=meta["fps"],
+        name="position",
         attrs={"source": meta["source"], "licence": meta["licence"], "up_axis": "z"},
     )
 
@@ -68,8 +71,15 @@ def run_demo(
         clip = clip.isel(frame=slice(0, frames))
     views = make_views(clip, seed=seed, camera="fixed")
     start = time.perf_counter()
-    lifted = lift(views, hypotheses=hypotheses, settings=settings, device=device, seed=seed,
-                  progress=progress, **lift_kwargs)
+    lifted = lift(
+        views,
+        hypotheses=hypotheses,
+        settings=settings,
+        device=device,
+        seed=seed,
+        progress=progress,
+        **lift_kwargs,
+    )
     seconds = time.perf_counter() - start
     scores = evaluate(lifted)
     out = Path(out)
@@ -95,5 +105,4 @@ def run_demo(
 
 def _summary_scores(scores: xr.Dataset) -> dict[str, float]:
     """The summary means of :func:`zedo_xr.metrics.evaluate` (``mpjpe_mean``, ...)."""
-    return {k: round(float(v), 2) for k, v in scores.attrs.items()
-            if k.endswith("_mean") and np.isfinite(v)}
+    return {k: round(float(v), 2) for k, v in scores.attrs.items() if k.endswith("_mean") and np.isfinite(v)}

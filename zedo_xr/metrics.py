@@ -88,9 +88,7 @@ def _check(pred: xr.DataArray, gt: xr.DataArray) -> tuple[xr.DataArray, xr.DataA
         if pn != gn:
             gt = gt.sel({JOINT: pred[JOINT].values})
     elif pred.sizes[JOINT] != gt.sizes[JOINT]:
-        raise SchemaError(
-            f"gt: expected {pred.sizes[JOINT]} joints like pred, got {gt.sizes[JOINT]}"
-        )
+        raise SchemaError(f"gt: expected {pred.sizes[JOINT]} joints like pred, got {gt.sizes[JOINT]}")
     if COORD in pred.coords and COORD in gt.coords:
         gt = gt.assign_coords({COORD: pred[COORD].values})
     return pred.astype(float), gt.astype(float)
@@ -202,9 +200,7 @@ def mpjpe(
     return _finish(_mean_over_joints(_joint_errors(p, g), valid, joints), "mpjpe")
 
 
-def n_mpjpe(
-    pred: xr.DataArray, gt: xr.DataArray, *, joints: Sequence[str] | None = None
-) -> xr.DataArray:
+def n_mpjpe(pred: xr.DataArray, gt: xr.DataArray, *, joints: Sequence[str] | None = None) -> xr.DataArray:
     """MPJPE after root alignment and the least-squares scale of the prediction (mm).
 
     The scale ``s = <pred, gt> / <pred, pred>`` is fitted over the valid joints of each pose, as
@@ -376,9 +372,7 @@ def argmin_over_hypotheses(err: xr.DataArray, *, dim: str = HYPOTHESIS) -> xr.Da
     return err.fillna(np.inf).argmin(dim)
 
 
-def chosen(
-    err: xr.DataArray, best_hypothesis: xr.DataArray, *, dim: str = HYPOTHESIS
-) -> xr.DataArray:
+def chosen(err: xr.DataArray, best_hypothesis: xr.DataArray, *, dim: str = HYPOTHESIS) -> xr.DataArray:
     """The value at each frame's chosen hypothesis (e.g. ``best_hypothesis`` from ``lift``).
 
     ``best_hypothesis`` is an integer index array broadcastable to ``err`` without ``dim``
@@ -394,8 +388,7 @@ def chosen(
     require_dims(err, (dim,), str(err.name or "err"))
     if not isinstance(best_hypothesis, xr.DataArray):
         raise SchemaError(
-            f"{BEST_HYPOTHESIS}: expected a DataArray of indices, got "
-            f"{type(best_hypothesis).__name__}"
+            f"{BEST_HYPOTHESIS}: expected a DataArray of indices, got {type(best_hypothesis).__name__}"
         )
     n = err.sizes[dim]
     ok = best_hypothesis.notnull() & (best_hypothesis >= 0) & (best_hypothesis < n)

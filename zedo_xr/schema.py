@@ -84,8 +84,7 @@ def require_dims(da: xr.DataArray, dims: Sequence[str], name: str) -> None:
     missing = [d for d in dims if d not in da.dims]
     if missing:
         raise SchemaError(
-            f"{name}: expected dims including {tuple(dims)}, got {tuple(da.dims)} "
-            f"(missing {tuple(missing)})"
+            f"{name}: expected dims including {tuple(dims)}, got {tuple(da.dims)} (missing {tuple(missing)})"
         )
 
 
@@ -105,9 +104,7 @@ def require_nonempty(da: xr.DataArray, name: str) -> None:
 def require_joint_names(da: xr.DataArray, name: str) -> None:
     """Raise unless the ``joint`` coordinate names H36M joints (any subset, any order)."""
     if JOINT not in da.coords:
-        raise SchemaError(
-            f"{name}: expected a '{JOINT}' coordinate with H36M joint names, got none"
-        )
+        raise SchemaError(f"{name}: expected a '{JOINT}' coordinate with H36M joint names, got none")
     unknown = [j for j in _names(da[JOINT].values) if j not in H36M_JOINTS]
     if unknown:
         raise SchemaError(
@@ -187,13 +184,9 @@ def as_intrinsics(K: Any, name: str = K_VAR) -> xr.DataArray:
         elif arr.ndim == 3:
             da = xr.DataArray(arr, dims=(FRAME, ROW, COL))
         else:
-            raise SchemaError(
-                f"{name}: expected shape (3, 3) or (frame, 3, 3), got shape {arr.shape}"
-            )
+            raise SchemaError(f"{name}: expected shape (3, 3) or (frame, 3, 3), got shape {arr.shape}")
     if da.sizes[ROW] != 3 or da.sizes[COL] != 3:
-        raise SchemaError(
-            f"{name}: expected a 3x3 matrix, got {da.sizes[ROW]}x{da.sizes[COL]}"
-        )
+        raise SchemaError(f"{name}: expected a 3x3 matrix, got {da.sizes[ROW]}x{da.sizes[COL]}")
     values = np.asarray(da.values, dtype=float)
     if not np.isfinite(values).all():
         raise SchemaError(f"{name}: expected finite intrinsics, got NaN or inf")
@@ -274,9 +267,7 @@ def pose_dataarray(
     """
     arr = np.asarray(positions)
     if arr.ndim != 3 or arr.shape[-1] != 3 or arr.shape[1] != len(joints):
-        raise SchemaError(
-            f"{name}: expected shape (frame, {len(joints)}, 3), got shape {arr.shape}"
-        )
+        raise SchemaError(f"{name}: expected shape (frame, {len(joints)}, 3), got shape {arr.shape}")
     all_attrs: dict[str, Any] = {"units": "m"}
     if fps is not None:
         all_attrs["fps"] = float(fps)

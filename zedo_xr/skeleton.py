@@ -80,9 +80,7 @@ def _like(word: str, model: str) -> str:
 def _pairs(joints: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
     """(left, right) pairs among ``joints``, in joint order of the left one."""
     present = set(joints)
-    return tuple(
-        (j, t) for j in joints if side(j) == "left" and (t := twin(j)) is not None and t in present
-    )
+    return tuple((j, t) for j in joints if side(j) == "left" and (t := twin(j)) is not None and t in present)
 
 
 def flip_permutation(joints: tuple[str, ...] = H36M_JOINTS) -> np.ndarray:
@@ -138,15 +136,11 @@ class Skeleton:
     def __post_init__(self) -> None:
         unknown_targets = set(self.to_h36m) - set(H36M_JOINTS)
         if unknown_targets:
-            raise ValueError(
-                f"{self.name}: unknown H36M joints in mapping: {sorted(unknown_targets)}"
-            )
+            raise ValueError(f"{self.name}: unknown H36M joints in mapping: {sorted(unknown_targets)}")
         sources = {s for recipe in self.to_h36m.values() for s in recipe}
         unknown_sources = sources - set(self.joints)
         if unknown_sources:
-            raise ValueError(
-                f"{self.name}: mapping uses joints it lacks: {sorted(unknown_sources)}"
-            )
+            raise ValueError(f"{self.name}: mapping uses joints it lacks: {sorted(unknown_sources)}")
 
     def conversion_matrix(self) -> tuple[np.ndarray, np.ndarray]:
         """Linear map from this skeleton's joints to H36M.
@@ -169,9 +163,7 @@ class Skeleton:
         return weights, present
 
 
-H36M = Skeleton(
-    "h36m17", H36M_JOINTS, {name: (name,) for name in H36M_JOINTS}, "The canonical skeleton."
-)
+H36M = Skeleton("h36m17", H36M_JOINTS, {name: (name,) for name in H36M_JOINTS}, "The canonical skeleton.")
 
 
 # --------------------------------------------------------------------------------------------
@@ -213,9 +205,7 @@ _CORNERS_NOTE = (
     "pelvis = mean(hips); thorax = mean(shoulders); spine = mean(hips, shoulders); "
     "neck/nose = nose; head top missing (no joint above the eyes and ears)."
 )
-COCO17 = Skeleton(
-    "coco17", COCO17_JOINTS, {**_same_names(*_LIMBS), **_TORSO_FROM_CORNERS}, _CORNERS_NOTE
-)
+COCO17 = Skeleton("coco17", COCO17_JOINTS, {**_same_names(*_LIMBS), **_TORSO_FROM_CORNERS}, _CORNERS_NOTE)
 
 MEDIAPIPE33_JOINTS: tuple[str, ...] = (
     "nose", "left_eye_inner", "left_eye", "left_eye_outer",
@@ -417,8 +407,7 @@ HUMANEVA15 = Skeleton(
         "spine": ("pelvis", "thorax"),
         "head": ("head",),
     },
-    "spine = mean(pelvis, thorax); head = head (the head segment's distal end, its top); "
-    "neck/nose missing.",
+    "spine = mean(pelvis, thorax); head = head (the head segment's distal end, its top); neck/nose missing.",
 )
 
 HUMANEVA20_JOINTS: tuple[str, ...] = (
@@ -439,8 +428,15 @@ HUMANEVA20 = Skeleton(
     HUMANEVA20_JOINTS,
     {
         **_same_names(
-            "pelvis", "left_shoulder", "left_wrist", "right_shoulder", "right_wrist",
-            "left_hip", "left_ankle", "right_hip", "right_ankle",
+            "pelvis",
+            "left_shoulder",
+            "left_wrist",
+            "right_shoulder",
+            "right_wrist",
+            "left_hip",
+            "left_ankle",
+            "right_hip",
+            "right_ankle",
         ),
         "left_elbow": ("left_upper_arm_distal", "left_lower_arm_proximal"),
         "right_elbow": ("right_upper_arm_distal", "right_lower_arm_proximal"),
@@ -471,13 +467,10 @@ MPII16 = Skeleton(
         "neck": ("upper_neck",),
         "head": ("head_top",),
     },
-    "spine = mean(pelvis, thorax); neck/nose = upper_neck (a few cm below the nose); "
-    "head = head_top.",
+    "spine = mean(pelvis, thorax); neck/nose = upper_neck (a few cm below the nose); head = head_top.",
 )
 
-SKELETONS.update(
-    {s.name: s for s in (HALPE26, HALPE136, COCO_WHOLEBODY133, HUMANEVA15, HUMANEVA20, MPII16)}
-)
+SKELETONS.update({s.name: s for s in (HALPE26, HALPE136, COCO_WHOLEBODY133, HUMANEVA15, HUMANEVA20, MPII16)})
 _ALIASES.update(
     {
         "halpe": "halpe26", "alphapose": "halpe26", "wholebody": "coco_wholebody133",
@@ -590,13 +583,9 @@ def to_h36m(points, skeleton: str | Skeleton, confidence=None, *, joint_dim: str
     else:
         conf_names = _joint_names(confidence, joint_dim, skel, "confidence")
         if conf_names != names:
-            raise SchemaError(
-                f"confidence: expected the joints of points {names}, got {conf_names}"
-            )
+            raise SchemaError(f"confidence: expected the joints of points {names}, got {conf_names}")
         spatial = [d for d in points.dims if d not in confidence.dims]
-        confidence = confidence.drop_vars(
-            [c for c in confidence.coords if joint_dim in confidence[c].dims]
-        )
+        confidence = confidence.drop_vars([c for c in confidence.coords if joint_dim in confidence[c].dims])
     valid = np.isfinite(points).all(spatial) if spatial else np.isfinite(points)
     conf = valid.astype(float) if confidence is None else confidence.fillna(0.0).where(valid, 0.0)
     present = conf > 0
@@ -625,9 +614,7 @@ def to_h36m(points, skeleton: str | Skeleton, confidence=None, *, joint_dim: str
     return new_points, new_conf
 
 
-H36M_BONE_NAMES: tuple[str, ...] = tuple(
-    f"{H36M_JOINTS[p]}-{H36M_JOINTS[c]}" for p, c in H36M_BONES
-)
+H36M_BONE_NAMES: tuple[str, ...] = tuple(f"{H36M_JOINTS[p]}-{H36M_JOINTS[c]}" for p, c in H36M_BONES)
 """Labels of the 16 H36M bones, ``"parent-child"``, in :data:`H36M_BONES` order."""
 
 

@@ -16,8 +16,7 @@ from typing import Any
 
 from benchmarks.common import RESULTS
 
-EXPERIMENTS = ("table1", "table2", "table3", "table4", "table5", "table6", "table7", "figure5",
-               "failures")
+EXPERIMENTS = ("table1", "table2", "table3", "table4", "table5", "table6", "table7", "figure5", "failures")
 
 
 LIFT: dict[str, Any] = {}
@@ -48,8 +47,7 @@ def lift_overrides(stored: dict[str, Any]) -> dict[str, Any]:
     for key, value in knobs.items():
         got = flat.pop(key, value)
         if got != value:
-            raise ValueError(f"{key}: expected the default {value!r} (no longer a lift setting), "
-                             f"got {got!r}")
+            raise ValueError(f"{key}: expected the default {value!r} (no longer a lift setting), got {got!r}")
     return flat
 
 

@@ -38,8 +38,14 @@ HYPOTHESES = 10
 REPROJ_PX = 5.0
 SYMMETRY = 0.10  # a plausible body: left and right limbs within 10 % of each other on average
 # (right, left) bones of the H36M skeleton, as joint index pairs.
-LIMB_PAIRS = (((1, 2), (4, 5)), ((2, 3), (5, 6)), ((0, 1), (0, 4)), ((14, 15), (11, 12)),
-              ((15, 16), (12, 13)), ((8, 14), (8, 11)))
+LIMB_PAIRS = (
+    ((1, 2), (4, 5)),
+    ((2, 3), (5, 6)),
+    ((0, 1), (0, 4)),
+    ((14, 15), (11, 12)),
+    ((15, 16), (12, 13)),
+    ((8, 14), (8, 11)),
+)
 MIN_CONSISTENT = 3
 KEEP = 5
 SETS = (("cmu-test", "in-domain"), ("bandai1", "cross-domain"))
@@ -74,17 +80,27 @@ def analyse(out) -> dict[str, np.ndarray]:
     scores = evaluate(out)
     mpjpe = scores.mpjpe.transpose("frame", "hypothesis").values
     pa = scores.pa_mpjpe.transpose("frame", "hypothesis").values
-    return {"reproj": reproj, "asym": asym, "ok": ok, "n_ok": ok.sum(1),
-            "spread": pairwise_spread(rel, ok), "mpjpe": mpjpe, "pa_mpjpe": pa}
+    return {
+        "reproj": reproj,
+        "asym": asym,
+        "ok": ok,
+        "n_ok": ok.sum(1),
+        "spread": pairwise_spread(rel, ok),
+        "mpjpe": mpjpe,
+        "pa_mpjpe": pa,
+    }
 
 
 def asymmetry(pose: np.ndarray) -> np.ndarray:
     """Mean relative left/right bone-length difference, ``(..., J, 3) -> (...)``."""
+
     def length(a: int, b: int) -> np.ndarray:
         return np.linalg.norm(pose[..., a, :] - pose[..., b, :], axis=-1)
 
-    diffs = [np.abs(length(*right) - length(*left)) / (0.5 * (length(*right) + length(*left)) + 1e-9)
-             for right, left in LIMB_PAIRS]
+    diffs = [
+        np.abs(length(*right) - length(*left)) / (0.5 * (length(*right) + length(*left)) + 1e-9)
+        for right, left in LIMB_PAIRS
+    ]
     return np.mean(diffs, axis=0)
 
 
@@ -123,7 +139,9 @@ def run(quick: bool = False, *, prior: str = "default") -> dict[str, Any]:
         multi = st["n_ok"] >= MIN_CONSISTENT
         reproj_choice = st["mpjpe"][np.arange(len(st["mpjpe"])), st["reproj"].argmin(1)]
         sets[name] = {
-            "role": role, "frames": int(out.sizes["frame"]), "seconds": round(seconds, 1),
+            "role": role,
+            "frames": int(out.sizes["frame"]),
+            "seconds": round(seconds, 1),
             "picked": frames,
             "summary": {
                 "frames_with_3plus_consistent": int(multi.sum()),
@@ -134,25 +152,42 @@ def run(quick: bool = False, *, prior: str = "default") -> dict[str, Any]:
                 "frames_spread_over_200mm": int((st["spread"][multi] > 200).sum()),
                 "mpjpe_oracle": float(np.nanmean(st["mpjpe"].min(1))),
                 "mpjpe_lowest_reprojection": float(np.nanmean(reproj_choice)),
-                "mpjpe_best_hypothesis": float(np.nanmean(
-                    st["mpjpe"][np.arange(len(st["mpjpe"])), out.best_hypothesis.values])),
+                "mpjpe_best_hypothesis": float(
+                    np.nanmean(st["mpjpe"][np.arange(len(st["mpjpe"])), out.best_hypothesis.values])
+                ),
                 "mpjpe_mean_over_hypotheses": float(np.nanmean(st["mpjpe"])),
             },
-            "cases": [{"position": f, "frame": int(out.frame.values[f]),
-                       "spread_mm": float(st["spread"][f]), "n_consistent": int(st["n_ok"][f]),
-                       "reprojection_px": st["reproj"][f].round(2).tolist(),
-                       "asymmetry": st["asym"][f].round(3).tolist(),
-                       "consistent": st["ok"][f].tolist(),
-                       "mpjpe_mm": st["mpjpe"][f].round(1).tolist(),
-                       "pa_mpjpe_mm": st["pa_mpjpe"][f].round(1).tolist(),
-                       "best_hypothesis": int(out.best_hypothesis.values[f])} for f in frames],
+            "cases": [
+                {
+                    "position": f,
+                    "frame": int(out.frame.values[f]),
+                    "spread_mm": float(st["spread"][f]),
+                    "n_consistent": int(st["n_ok"][f]),
+                    "reprojection_px": st["reproj"][f].round(2).tolist(),
+                    "asymmetry": st["asym"][f].round(3).tolist(),
+                    "consistent": st["ok"][f].tolist(),
+                    "mpjpe_mm": st["mpjpe"][f].round(1).tolist(),
+                    "pa_mpjpe_mm": st["pa_mpjpe"][f].round(1).tolist(),
+                    "best_hypothesis": int(out.best_hypothesis.values[f]),
+                }
+                for f in frames
+            ],
         }
-        print(f"{name}: picked {frames}, spreads "
-              f"{[round(float(st['spread'][f])) for f in frames]} mm", flush=True)
+        print(
+            f"{name}: picked {frames}, spreads {[round(float(st['spread'][f])) for f in frames]} mm",
+            flush=True,
+        )
         if name == "cmu-test" and not quick:
             small = out.isel(frame=frames)
-            keep = ["keypoints", "confidence", "K", "pose3d_gt", "pose3d", "reprojection_error",
-                    "best_hypothesis"]
+            keep = [
+                "keypoints",
+                "confidence",
+                "K",
+                "pose3d_gt",
+                "pose3d",
+                "reprojection_error",
+                "best_hypothesis",
+            ]
             small = small[[v for v in keep if v in small]]
             small["pose3d"] = small.pose3d.astype("float32")
             small["pose3d_gt"] = small.pose3d_gt.astype("float32")
@@ -161,15 +196,19 @@ def run(quick: bool = False, *, prior: str = "default") -> dict[str, Any]:
     payload = {
         "experiment": "Failure cases (Figure 6): hypotheses that reproject onto the same 2D but differ in 3D",
         "protocol": f"make_views GT-2D views (seed 0), {n} evenly spaced frames per set, S = "
-                    f"{HYPOTHESES} k-means hypotheses, the default lift preset; "
-                    "consistent hypothesis: "
-                    f"reprojection error < {REPROJ_PX} px and "
-                    f"left/right limb asymmetry < {SYMMETRY:.0%}; spread: largest root-aligned MPJPE between "
-                    f"two consistent hypotheses; picked: the {KEEP} frames (>= {MIN_CONSISTENT} "
-                    "consistent hypotheses, >= 3 positions apart) of largest spread",
-        "hypotheses": HYPOTHESES, "reprojection_px": REPROJ_PX, "symmetry": SYMMETRY,
-        "prior": prior_info(prior), "lift_settings": lift_settings(),
-        "zarr": ZARR.relative_to(RESULTS.parents[1]).as_posix(), "sets": sets,
+        f"{HYPOTHESES} k-means hypotheses, the default lift preset; "
+        "consistent hypothesis: "
+        f"reprojection error < {REPROJ_PX} px and "
+        f"left/right limb asymmetry < {SYMMETRY:.0%}; spread: largest root-aligned MPJPE between "
+        f"two consistent hypotheses; picked: the {KEEP} frames (>= {MIN_CONSISTENT} "
+        "consistent hypotheses, >= 3 positions apart) of largest spread",
+        "hypotheses": HYPOTHESES,
+        "reprojection_px": REPROJ_PX,
+        "symmetry": SYMMETRY,
+        "prior": prior_info(prior),
+        "lift_settings": lift_settings(),
+        "zarr": ZARR.relative_to(RESULTS.parents[1]).as_posix(),
+        "sets": sets,
     }
     return write("failures", payload, quick=quick)
 

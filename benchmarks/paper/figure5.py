@@ -25,7 +25,7 @@ PARITY_ITERATIONS = (200, 1000)
 PAPER = {
     "source": "Figure 5 (Human3.6M, GT 2D, S = 1); numbers are not printed in the paper",
     "claim": "inference time grows linearly with the iterations; the error is lowest around "
-             "1000 iterations (the paper's setting) and does not improve beyond",
+    "1000 iterations (the paper's setting) and does not improve beyond",
     "iterations": 1000,
     "mpjpe_at_1000": 50.1,  # Table 4/7: H36M, GT 2D, S = 1
 }
@@ -50,22 +50,36 @@ def run(quick: bool = False, *, prior: str = "default") -> dict[str, Any]:
     for settings, iterations in plan:
         t0 = time.perf_counter()
         shared = {k: v for k, v in LIFT.items() if k != "iterations"} if settings == "default" else {}
-        out = lift(ds, hypotheses=1, prior=prior, settings=settings, iterations=iterations,
-                   progress=False, **shared)
+        out = lift(
+            ds, hypotheses=1, prior=prior, settings=settings, iterations=iterations, progress=False, **shared
+        )
         seconds = time.perf_counter() - t0
         a = evaluate(out).attrs
-        rows.append({"settings": settings, "iterations": iterations, "frames": int(out.sizes["frame"]),
-                     "mpjpe": a["mpjpe_mean"], "pa_mpjpe": a["pa_mpjpe_mean"],
-                     "seconds": round(seconds, 2),
-                     "ms_per_frame": round(1000 * seconds / out.sizes["frame"], 2)})
-        print(f"{settings:7} {iterations:5} it MPJPE {a['mpjpe_mean']:6.1f} PA {a['pa_mpjpe_mean']:6.1f} "
-              f"{seconds:6.1f} s", flush=True)
+        rows.append(
+            {
+                "settings": settings,
+                "iterations": iterations,
+                "frames": int(out.sizes["frame"]),
+                "mpjpe": a["mpjpe_mean"],
+                "pa_mpjpe": a["pa_mpjpe_mean"],
+                "seconds": round(seconds, 2),
+                "ms_per_frame": round(1000 * seconds / out.sizes["frame"], 2),
+            }
+        )
+        print(
+            f"{settings:7} {iterations:5} it MPJPE {a['mpjpe_mean']:6.1f} PA {a['pa_mpjpe_mean']:6.1f} "
+            f"{seconds:6.1f} s",
+            flush=True,
+        )
     payload = {
         "experiment": "Figure 5 analogue: MPJPE and wall time against iterations (CMU test, GT 2D, S = 1)",
         "protocol": f"make_views GT-2D views (seed 0), {n} evenly spaced CMU test frames, one batch, "
-                    "CPU, 1 torch thread (machine shared with other jobs); the presets as shipped, "
-                    "only the iterations changed",
-        "prior": prior_info(prior), "lift_settings": lift_settings(), "paper": PAPER, "rows": rows,
+        "CPU, 1 torch thread (machine shared with other jobs); the presets as shipped, "
+        "only the iterations changed",
+        "prior": prior_info(prior),
+        "lift_settings": lift_settings(),
+        "paper": PAPER,
+        "rows": rows,
     }
     return write("figure5", payload, quick=quick)
 

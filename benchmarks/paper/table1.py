@@ -31,9 +31,22 @@ from benchmarks.common import REPO, TestSet, views
 CMU_PRIOR = REPO / "runs" / "exp-cmu-sm" / "prior"
 CMU_BL_PRIOR = REPO / "runs" / "exp-cmu-sm-bl" / "prior"
 BONE_LENGTH_STD = 0.15  # the CMU-only + bone-length prior's setting (scripts/paper_priors_queue.sh)
-J14 = ("right_hip", "right_knee", "right_ankle", "left_hip", "left_knee", "left_ankle", "thorax",
-       "head", "left_shoulder", "left_elbow", "left_wrist", "right_shoulder", "right_elbow",
-       "right_wrist")
+J14 = (
+    "right_hip",
+    "right_knee",
+    "right_ankle",
+    "left_hip",
+    "left_knee",
+    "left_ankle",
+    "thorax",
+    "head",
+    "left_shoulder",
+    "left_elbow",
+    "left_wrist",
+    "right_shoulder",
+    "right_elbow",
+    "right_wrist",
+)
 TEST_SETS = (("cmu-test", "in-domain"), ("bandai1", "cross-domain"), ("deepmimic", "cross-domain"))
 FRAMES = 300
 
@@ -46,8 +59,11 @@ PAPER = {
         {"method": "Chai et al. (CE, learning)", "pa_mpjpe": 55.3, "mpjpe": 87.7},
         {"method": "Gong et al. (CE, learning)", "pa_mpjpe": 58.5, "mpjpe": 94.1},
     ],
-    "martinez_h36m": {"source": "Table 2 (Human3.6M in-domain, detected 2D)", "mpjpe": 62.9,
-                      "pa_mpjpe": 47.7},
+    "martinez_h36m": {
+        "source": "Table 2 (Human3.6M in-domain, detected 2D)",
+        "mpjpe": 62.9,
+        "pa_mpjpe": 47.7,
+    },
 }
 
 
@@ -60,18 +76,27 @@ def prior_info(prior: str | Path) -> dict[str, Any]:
     shown = str(prior)
     if Path(shown).is_absolute() and Path(shown).is_relative_to(REPO):
         shown = str(Path(shown).relative_to(REPO))
-    return {"prior": shown, "name": p.name, "hash": p.content_hash[:12],
-            "data": [d.get("name") for d in card.get("data", [])],
-            "steps": card.get("training", {}).get("steps"),
-            "interim": "INTERIM" in str(card.get("note", "")), "note": str(card.get("note", ""))[:160]}
+    return {
+        "prior": shown,
+        "name": p.name,
+        "hash": p.content_hash[:12],
+        "data": [d.get("name") for d in card.get("data", [])],
+        "steps": card.get("training", {}).get("steps"),
+        "interim": "INTERIM" in str(card.get("note", "")),
+        "note": str(card.get("note", ""))[:160],
+    }
 
 
 def _scores(ds, joints=None) -> dict[str, float]:
     from zedo_xr.metrics import evaluate
 
     a = evaluate(ds, joints=joints).attrs
-    return {"mpjpe": a["mpjpe_mean"], "pa_mpjpe": a["pa_mpjpe_mean"], "pck": a["pck_mean"],
-            "auc": a["auc_mean"]}
+    return {
+        "mpjpe": a["mpjpe_mean"],
+        "pa_mpjpe": a["pa_mpjpe_mean"],
+        "pck": a["pck_mean"],
+        "auc": a["auc_mean"],
+    }
 
 
 def run(quick: bool = False, *, martinez_epochs: int = 12, martinez_views: int = 2) -> dict[str, Any]:
@@ -94,16 +119,26 @@ def run(quick: bool = False, *, martinez_epochs: int = 12, martinez_views: int =
 
     # The supervised baseline, without and with the prior's bone-length augmentation.
     baselines, mart = [], []
-    for label, std in (("Martinez MLP (supervised, CMU train)", 0.0),
-                       ("Martinez MLP (supervised, CMU train + bone-length aug.)", BONE_LENGTH_STD)):
-        trained = martinez.train(sources=("cmu-train",), epochs=1 if quick else martinez_epochs,
-                                 views_per_pose=1 if quick else martinez_views, threads=1,
-                                 bone_length_std=std)
+    for label, std in (
+        ("Martinez MLP (supervised, CMU train)", 0.0),
+        ("Martinez MLP (supervised, CMU train + bone-length aug.)", BONE_LENGTH_STD),
+    ):
+        trained = martinez.train(
+            sources=("cmu-train",),
+            epochs=1 if quick else martinez_epochs,
+            views_per_pose=1 if quick else martinez_views,
+            threads=1,
+            bone_length_std=std,
+        )
         baselines.append((label, trained))
-        mart.append({"method": label, **{k: trained[k] for k in
-                     ("train_pairs", "sources", "bone_length_std", "train_seconds")},
-                     "epochs": 1 if quick else martinez_epochs,
-                     "views_per_pose": 1 if quick else martinez_views})
+        mart.append(
+            {
+                "method": label,
+                **{k: trained[k] for k in ("train_pairs", "sources", "bone_length_std", "train_seconds")},
+                "epochs": 1 if quick else martinez_epochs,
+                "views_per_pose": 1 if quick else martinez_views,
+            }
+        )
         print(f"{label}: trained in {trained['train_seconds']:.0f} s", flush=True)
 
     rows: list[dict[str, Any]] = []
@@ -124,21 +159,33 @@ def run(quick: bool = False, *, martinez_epochs: int = 12, martinez_views: int =
             source = {"cmu-test": "cmu-train", "bandai1": "bandai", "deepmimic": "deepmimic"}[name]
             cross = source not in trained_on.split("+")
             for J, joints in ((17, None), (14, J14)):
-                row = {"method": label, "dataset": name, "role": "cross-domain" if cross else "in-domain",
-                       "J": J, "frames": int(ds.sizes["frame"]), "trained_on": trained_on,
-                       **_scores(out, joints)}
+                row = {
+                    "method": label,
+                    "dataset": name,
+                    "role": "cross-domain" if cross else "in-domain",
+                    "J": J,
+                    "frames": int(ds.sizes["frame"]),
+                    "trained_on": trained_on,
+                    **_scores(out, joints),
+                }
                 if seconds is not None:
                     row["seconds"] = round(seconds, 1)
                 rows.append(row)
-                print(f"{label:38} {name:10} J={J} MPJPE {row['mpjpe']:6.1f} PA {row['pa_mpjpe']:6.1f}",
-                      flush=True)
+                print(
+                    f"{label:38} {name:10} J={J} MPJPE {row['mpjpe']:6.1f} PA {row['pa_mpjpe']:6.1f}",
+                    flush=True,
+                )
     payload = {
         "experiment": "Table 1 analogue: cross-domain, S = 1, J = 17 and 14, GT 2D",
         "protocol": f"make_views GT-2D views (seed 0), {frames} evenly spaced frames per test set; "
-                    "the default lift preset; J=14 drops pelvis, spine, neck "
-                    "after 17-joint alignment",
-        "cmu_prior_available": CMU_PRIOR.is_dir(), "lift_settings": lift_settings(),
-        "priors": info, "martinez": mart, "paper": PAPER, "rows": rows,
+        "the default lift preset; J=14 drops pelvis, spine, neck "
+        "after 17-joint alignment",
+        "cmu_prior_available": CMU_PRIOR.is_dir(),
+        "lift_settings": lift_settings(),
+        "priors": info,
+        "martinez": mart,
+        "paper": PAPER,
+        "rows": rows,
     }
     payload["settings_sensitivity"] = sensitivity(quick=quick, priors=priors)
     payload["settings_sensitivity_machine"] = "as for the rows"
@@ -166,9 +213,14 @@ def sensitivity(quick: bool = False, *, priors: list[tuple[str, Any]] | None = N
 
     torch.set_num_threads(1)
     if priors is None:
-        priors = [(label, p) for label, p in (("ZeDO, CMU-only prior", CMU_PRIOR),
-                                              ("ZeDO, CMU-only prior + bone-length aug.", CMU_BL_PRIOR))
-                  if p.is_dir()]
+        priors = [
+            (label, p)
+            for label, p in (
+                ("ZeDO, CMU-only prior", CMU_PRIOR),
+                ("ZeDO, CMU-only prior + bone-length aug.", CMU_BL_PRIOR),
+            )
+            if p.is_dir()
+        ]
     frames = 40 if quick else FRAMES
     rows = []
     for name in ("cmu-test", "bandai1"):
@@ -179,10 +231,20 @@ def sensitivity(quick: bool = False, *, priors: list[tuple[str, Any]] | None = N
             for variant, overrides in VARIANTS.items():
                 t0 = time.perf_counter()
                 out = lift(ds, hypotheses=1, prior=prior, progress=False, **overrides)
-                rows.append({"method": label, "dataset": name, "variant": variant,
-                             "seconds": round(time.perf_counter() - t0, 1), **_scores(out)})
-                print(f"{label:40} {name:9} {variant:46} MPJPE {rows[-1]['mpjpe']:6.1f} "
-                      f"PA {rows[-1]['pa_mpjpe']:6.1f}", flush=True)
+                rows.append(
+                    {
+                        "method": label,
+                        "dataset": name,
+                        "variant": variant,
+                        "seconds": round(time.perf_counter() - t0, 1),
+                        **_scores(out),
+                    }
+                )
+                print(
+                    f"{label:40} {name:9} {variant:46} MPJPE {rows[-1]['mpjpe']:6.1f} "
+                    f"PA {rows[-1]['pa_mpjpe']:6.1f}",
+                    flush=True,
+                )
     return rows
 
 

@@ -37,10 +37,16 @@ def _row(out, **extra: Any) -> dict[str, Any]:
     from zedo_xr.metrics import evaluate
 
     a = evaluate(out).attrs
-    return {**extra, "frames": int(out.sizes["frame"]),
-            "mpjpe_mean": a["mpjpe_mean"], "pa_mpjpe_mean": a["pa_mpjpe_mean"],
-            "mpjpe_min": a["mpjpe_min_mean"], "pa_mpjpe_min": a["pa_mpjpe_min_mean"],
-            "mpjpe_best": a["mpjpe_best_mean"], "pa_mpjpe_best": a["pa_mpjpe_best_mean"]}
+    return {
+        **extra,
+        "frames": int(out.sizes["frame"]),
+        "mpjpe_mean": a["mpjpe_mean"],
+        "pa_mpjpe_mean": a["pa_mpjpe_mean"],
+        "mpjpe_min": a["mpjpe_min_mean"],
+        "pa_mpjpe_min": a["pa_mpjpe_min_mean"],
+        "mpjpe_best": a["mpjpe_best_mean"],
+        "pa_mpjpe_best": a["pa_mpjpe_best_mean"],
+    }
 
 
 def run(quick: bool = False, *, prior: str = "default") -> dict[str, Any]:
@@ -65,17 +71,23 @@ def run(quick: bool = False, *, prior: str = "default") -> dict[str, Any]:
         out = lift(subset, hypotheses=S, prior=prior, progress=False, **LIFT)
         rows.append(_row(out, S=S, subset="multi", seconds=round(time.perf_counter() - t0, 1)))
     for r in rows:
-        print(f"S={r['S']:<3} {r['subset']:5} n={r['frames']:4} min {r['mpjpe_min']:6.1f}/"
-              f"{r['pa_mpjpe_min']:6.1f} best {r['mpjpe_best']:6.1f}/{r['pa_mpjpe_best']:6.1f} "
-              f"mean {r['mpjpe_mean']:6.1f}", flush=True)
+        print(
+            f"S={r['S']:<3} {r['subset']:5} n={r['frames']:4} min {r['mpjpe_min']:6.1f}/"
+            f"{r['pa_mpjpe_min']:6.1f} best {r['mpjpe_best']:6.1f}/{r['pa_mpjpe_best']:6.1f} "
+            f"mean {r['mpjpe_mean']:6.1f}",
+            flush=True,
+        )
     payload = {
         "experiment": "Table 2 analogue: in-domain (CMU test), 5 px Gaussian noise on the 2D, S = 1, 10, 50",
         "protocol": f"make_views views (seed 0) with 5 px noise; S = 1 on {n1} evenly spaced frames "
-                    f"('all') and on one in {step} of them ('multi', {subset.sizes['frame']} frames), "
-                    "S = 10 and 50 on the 'multi' frames; the default lift preset; "
-                    "*_min = oracle minimum over hypotheses, *_best = non-oracle best_hypothesis, "
-                    "*_mean = mean over hypotheses",
-        "prior": prior_info(prior), "lift_settings": lift_settings(), "paper": PAPER, "rows": rows,
+        f"('all') and on one in {step} of them ('multi', {subset.sizes['frame']} frames), "
+        "S = 10 and 50 on the 'multi' frames; the default lift preset; "
+        "*_min = oracle minimum over hypotheses, *_best = non-oracle best_hypothesis, "
+        "*_mean = mean over hypotheses",
+        "prior": prior_info(prior),
+        "lift_settings": lift_settings(),
+        "paper": PAPER,
+        "rows": rows,
     }
     return write("table2", payload, quick=quick)
 

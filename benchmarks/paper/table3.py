@@ -27,10 +27,22 @@ PAPER = {
         {"method": "ZeDO", "role": "in-domain", "S": 50, "mpjpe": 55.2, "pck": 93.0, "auc": 65.6},
         {"method": "ZeDO", "role": "cross-domain", "S": 1, "mpjpe": 99.9, "pck": 81.8, "auc": 50.9},
         {"method": "ZeDO", "role": "cross-domain", "S": 50, "mpjpe": 69.9, "pck": 90.2, "auc": 58.8},
-        {"method": "Martinez et al. (learning)", "role": "in-domain", "S": 1, "mpjpe": 84.3,
-         "pck": 85.0, "auc": 52.0},
-        {"method": "Chai et al. (learning)", "role": "cross-domain", "S": 1, "mpjpe": 61.3,
-         "pck": 92.1, "auc": 62.5},
+        {
+            "method": "Martinez et al. (learning)",
+            "role": "in-domain",
+            "S": 1,
+            "mpjpe": 84.3,
+            "pck": 85.0,
+            "auc": 52.0,
+        },
+        {
+            "method": "Chai et al. (learning)",
+            "role": "cross-domain",
+            "S": 1,
+            "mpjpe": 61.3,
+            "pck": 92.1,
+            "auc": 62.5,
+        },
     ],
 }
 
@@ -62,27 +74,44 @@ def run(quick: bool = False, *, prior: str = "default") -> dict[str, Any]:
         ds = views(TestSet(name, role, n1).poses(), "exact")
         t0 = time.perf_counter()
         out1 = lift(ds, hypotheses=1, prior=prior, progress=False, **LIFT)
-        rows.append(_row(out1, dataset=name, role=role, S=1, subset="all",
-                         seconds=round(time.perf_counter() - t0, 1)))
-        rows.append(_row(out1.isel(frame=slice(None, None, step)), dataset=name, role=role, S=1,
-                         subset="multi"))
+        rows.append(
+            _row(out1, dataset=name, role=role, S=1, subset="all", seconds=round(time.perf_counter() - t0, 1))
+        )
+        rows.append(
+            _row(out1.isel(frame=slice(None, None, step)), dataset=name, role=role, S=1, subset="multi")
+        )
         t0 = time.perf_counter()
-        out50 = lift(ds.isel(frame=slice(None, None, step)), hypotheses=50, prior=prior,
-                     progress=False, **LIFT)
-        rows.append(_row(out50, dataset=name, role=role, S=50, subset="multi",
-                         seconds=round(time.perf_counter() - t0, 1)))
+        out50 = lift(
+            ds.isel(frame=slice(None, None, step)), hypotheses=50, prior=prior, progress=False, **LIFT
+        )
+        rows.append(
+            _row(
+                out50,
+                dataset=name,
+                role=role,
+                S=50,
+                subset="multi",
+                seconds=round(time.perf_counter() - t0, 1),
+            )
+        )
         for r in rows[-3:]:
-            print(f"{name:9} S={r['S']:<3} {r['subset']:5} MPJPE min {r['mpjpe_min']:6.1f} best "
-                  f"{r['mpjpe_best']:6.1f} PCK {r['pck_min']:5.1f}/{r['pck_best']:5.1f} "
-                  f"AUC {r['auc_min']:5.1f}/{r['auc_best']:5.1f}", flush=True)
+            print(
+                f"{name:9} S={r['S']:<3} {r['subset']:5} MPJPE min {r['mpjpe_min']:6.1f} best "
+                f"{r['mpjpe_best']:6.1f} PCK {r['pck_min']:5.1f}/{r['pck_best']:5.1f} "
+                f"AUC {r['auc_min']:5.1f}/{r['auc_best']:5.1f}",
+                flush=True,
+            )
     payload = {
         "experiment": "Table 3 analogue: PCK@150mm / AUC / MPJPE, in-domain (CMU test) and "
-                      "cross-domain (Bandai-Namco 1), S = 1 and 50, GT 2D",
+        "cross-domain (Bandai-Namco 1), S = 1 and 50, GT 2D",
         "protocol": f"make_views GT-2D views (seed 0); S = 1 on {n1} evenly spaced frames ('all') "
-                    f"and on one in {step} of them ('multi'); S = 50 on the 'multi' frames; default "
-                    "settings; *_min: oracle (for PCK/AUC at the hypothesis of minimum MPJPE), "
-                    "*_best: non-oracle best_hypothesis",
-        "prior": prior_info(prior), "lift_settings": lift_settings(), "paper": PAPER, "rows": rows,
+        f"and on one in {step} of them ('multi'); S = 50 on the 'multi' frames; default "
+        "settings; *_min: oracle (for PCK/AUC at the hypothesis of minimum MPJPE), "
+        "*_best: non-oracle best_hypothesis",
+        "prior": prior_info(prior),
+        "lift_settings": lift_settings(),
+        "paper": PAPER,
+        "rows": rows,
     }
     return write("table3", payload, quick=quick)
 

@@ -109,11 +109,11 @@ def run(quick: bool = False) -> dict[str, Any]:
         for dt in DT_GRID[:2] if quick else DT_GRID:
             torch.manual_seed(0)
             r = score(tune_ds, priors[key], 1, step=step, step_size=dt, initial_joints="all")
-            tuning.append({"prior": key, "step": step, "dt": dt, "mpjpe": r["mpjpe"],
-                           "pa_mpjpe": r["pa_mpjpe"]})
+            tuning.append(
+                {"prior": key, "step": step, "dt": dt, "mpjpe": r["mpjpe"], "pa_mpjpe": r["pa_mpjpe"]}
+            )
             print(tuning[-1], flush=True)
-        best = min((t for t in tuning if (t["prior"], t["step"]) == (key, step)),
-                   key=lambda t: t["mpjpe"])
+        best = min((t for t in tuning if (t["prior"], t["step"]) == (key, step)), key=lambda t: t["mpjpe"])
         best_dt[f"{key}/{step}"] = best["dt"]
     rows = []
     for test in ("bandai1", "deepmimic"):
@@ -124,22 +124,34 @@ def run(quick: bool = False) -> dict[str, Any]:
             extra = {} if step == "tweedie" else {"step": step, "step_size": dt}
             extra["initial_joints"] = "all"
             r = score(ds, priors[key], 1, **extra)
-            row = {"test": test, "backbone": label, "prior": key, "step": step,
-                   "dt": dt, "mpjpe": r["mpjpe"], "pa_mpjpe": r["pa_mpjpe"], "frames": r["frames"],
-                   "seconds": r["seconds"]}
+            row = {
+                "test": test,
+                "backbone": label,
+                "prior": key,
+                "step": step,
+                "dt": dt,
+                "mpjpe": r["mpjpe"],
+                "pa_mpjpe": r["pa_mpjpe"],
+                "frames": r["frames"],
+                "seconds": r["seconds"],
+            }
             rows.append(row)
             print(row, flush=True)
     payload = {
         "experiment": "Table 5: diffusion backbones (score matching / DDIM / DDPM), cross-domain, S=1",
         "protocol": "make_views virtual H36M cameras (seed 0), exact 2D, S=1; mm",
-        "settings": ("default preset, initial_joints='all'; DDIM/DDPM rules jump "
-                     f"dt per iteration (floor {T_FLOOR}), dt "
-                     f"tuned from {list(DT_GRID)} on {TUNE_FRAMES} CMU test frames (exact 2D, "
-                     "camera seed 1)"),
+        "settings": (
+            "default preset, initial_joints='all'; DDIM/DDPM rules jump "
+            f"dt per iteration (floor {T_FLOOR}), dt "
+            f"tuned from {list(DT_GRID)} on {TUNE_FRAMES} CMU test frames (exact 2D, "
+            "camera seed 1)"
+        ),
         "lift_settings": lift_settings(initial_joints="all"),
-        "best_dt": best_dt, "tuning": tuning,
+        "best_dt": best_dt,
+        "tuning": tuning,
         "priors": {k: prior_summary(v) for k, v in priors.items()},
-        "rows": rows, "paper": PAPER,
+        "rows": rows,
+        "paper": PAPER,
     }
     return write("table5", payload, quick=quick)
 

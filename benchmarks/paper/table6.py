@@ -33,8 +33,15 @@ PAPER = [
 ]
 
 PRIOR_DATA = {"P1": "CMU", "P4": "Bandai", "P5": "mixed", "P6": "CMU + bone-length aug."}
-CONFIGS = [("cmu-test", "P1"), ("cmu-test", "P5"), ("cmu-test", "P6"),
-           ("bandai1", "P1"), ("bandai1", "P4"), ("bandai1", "P5"), ("bandai1", "P6")]
+CONFIGS = [
+    ("cmu-test", "P1"),
+    ("cmu-test", "P5"),
+    ("cmu-test", "P6"),
+    ("bandai1", "P1"),
+    ("bandai1", "P4"),
+    ("bandai1", "P5"),
+    ("bandai1", "P6"),
+]
 
 
 def run(quick: bool = False, partial: bool = False) -> dict[str, Any]:
@@ -61,28 +68,39 @@ def run(quick: bool = False, partial: bool = False) -> dict[str, Any]:
     rows: list[dict[str, Any]] = []
 
     def save() -> dict[str, Any]:
-        missing = [f"{t} / {k}" for t, k in CONFIGS
-                   if not any((r["test"], r["prior"]) == (t, k) for r in rows)]
+        missing = [
+            f"{t} / {k}" for t, k in CONFIGS if not any((r["test"], r["prior"]) == (t, k) for r in rows)
+        ]
         payload = {
             "experiment": "Table 6: prior trained on one dataset vs mixed (CMU + Bandai-Namco 1)",
             "protocol": "make_views virtual H36M cameras (seed 0), exact 2D; S=50 oracle min, S=1; mm",
             "settings": "default preset, initial_joints='all'",
             "lift_settings": lift_settings(initial_joints="all"),
-            "partial": bool(missing), "missing": missing,
-            "priors": summaries, "rows": rows, "paper": PAPER,
+            "partial": bool(missing),
+            "missing": missing,
+            "priors": summaries,
+            "rows": rows,
+            "paper": PAPER,
         }
         return write("table6", payload, quick=quick)
 
     for test, key in CONFIGS:
         if key not in priors:
             continue
-        old = [r for r in stored if (r["test"], r["prior"], r.get("prior_hash"))
-               == (test, key, summaries[key]["hash"])]
+        old = [
+            r
+            for r in stored
+            if (r["test"], r["prior"], r.get("prior_hash")) == (test, key, summaries[key]["hash"])
+        ]
         if old:
             rows.append(old[0])
             continue
-        row: dict[str, Any] = {"test": test, "prior": key, "prior_data": PRIOR_DATA[key],
-                               "prior_hash": summaries[key]["hash"]}
+        row: dict[str, Any] = {
+            "test": test,
+            "prior": key,
+            "prior_data": PRIOR_DATA[key],
+            "prior_hash": summaries[key]["hash"],
+        }
         for S in (50, 1):
             r = score(test_views(test, "exact", S, quick), priors[key], S, initial_joints="all")
             row[f"S{S}_mpjpe"], row[f"S{S}_pa_mpjpe"] = r["mpjpe"], r["pa_mpjpe"]

@@ -45,33 +45,53 @@ def run(quick: bool = False, *, prior: str = "default") -> dict[str, Any]:
     runs: list[dict[str, Any]] = []
     for method in ("random", "generated", "kmeans"):
         # k-means centres are deterministic: one run.
-        for seed in (seeds if method != "kmeans" else (0,)):
+        for seed in seeds if method != "kmeans" else (0,):
             t0 = time.perf_counter()
-            out = lift(ds, hypotheses=1, prior=prior, initial_method=method, seed=seed, progress=False,
-                       **LIFT)
+            out = lift(
+                ds, hypotheses=1, prior=prior, initial_method=method, seed=seed, progress=False, **LIFT
+            )
             a = evaluate(out).attrs
-            runs.append({"initial": method, "seed": seed, "frames": int(out.sizes["frame"]),
-                         "mpjpe": a["mpjpe_mean"], "pa_mpjpe": a["pa_mpjpe_mean"],
-                         "seconds": round(time.perf_counter() - t0, 1)})
-            print(f"{method:9} seed {seed} MPJPE {a['mpjpe_mean']:6.1f} PA {a['pa_mpjpe_mean']:6.1f}",
-                  flush=True)
+            runs.append(
+                {
+                    "initial": method,
+                    "seed": seed,
+                    "frames": int(out.sizes["frame"]),
+                    "mpjpe": a["mpjpe_mean"],
+                    "pa_mpjpe": a["pa_mpjpe_mean"],
+                    "seconds": round(time.perf_counter() - t0, 1),
+                }
+            )
+            print(
+                f"{method:9} seed {seed} MPJPE {a['mpjpe_mean']:6.1f} PA {a['pa_mpjpe_mean']:6.1f}",
+                flush=True,
+            )
     rows = []
     for method in ("random", "generated", "kmeans"):
         mine = [r for r in runs if r["initial"] == method]
         m = np.array([r["mpjpe"] for r in mine])
         p = np.array([r["pa_mpjpe"] for r in mine])
-        rows.append({"initial": method, "seeds": len(mine), "frames": mine[0]["frames"],
-                     "mpjpe": float(m.mean()), "pa_mpjpe": float(p.mean()),
-                     "mpjpe_sd": float(m.std(ddof=1)) if len(m) > 1 else 0.0,
-                     "pa_mpjpe_sd": float(p.std(ddof=1)) if len(p) > 1 else 0.0,
-                     "mpjpe_range": [float(m.min()), float(m.max())]})
+        rows.append(
+            {
+                "initial": method,
+                "seeds": len(mine),
+                "frames": mine[0]["frames"],
+                "mpjpe": float(m.mean()),
+                "pa_mpjpe": float(p.mean()),
+                "mpjpe_sd": float(m.std(ddof=1)) if len(m) > 1 else 0.0,
+                "pa_mpjpe_sd": float(p.std(ddof=1)) if len(p) > 1 else 0.0,
+                "mpjpe_range": [float(m.min()), float(m.max())],
+            }
+        )
     payload = {
         "experiment": "Table 7 analogue: initial pose from a random training sample, a generated "
-                      "pose, or the k-means centre (S = 1, GT 2D, in-domain CMU test)",
+        "pose, or the k-means centre (S = 1, GT 2D, in-domain CMU test)",
         "protocol": f"make_views GT-2D views (seed 0), {n} evenly spaced CMU test frames; default "
-                    f"settings with initial_method overridden; random/generated averaged over seeds "
-                    f"{list(seeds)} (sd = standard deviation over seeds)",
-        "prior": prior_info(prior), "lift_settings": lift_settings(), "paper": PAPER, "rows": rows,
+        f"settings with initial_method overridden; random/generated averaged over seeds "
+        f"{list(seeds)} (sd = standard deviation over seeds)",
+        "prior": prior_info(prior),
+        "lift_settings": lift_settings(),
+        "paper": PAPER,
+        "rows": rows,
         "runs": runs,
     }
     return write("table7", payload, quick=quick)

@@ -54,7 +54,7 @@ def check(site: Path) -> list[str]:
     quickstart = site / "notebooks" / "quickstart.html"
     if quickstart.exists():
         html = quickstart.read_text()
-        if not re.search(r"Plotly\.newPlot", html) or "<script src=\"https://cdn.plot.ly" in html:
+        if not re.search(r"Plotly\.newPlot", html) or '<script src="https://cdn.plot.ly' in html:
             problems.append("notebooks/quickstart: no plotly figure with plotly.js inlined")
     return problems
 

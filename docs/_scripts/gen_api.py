@@ -27,8 +27,7 @@ SECTIONS: list[tuple[str, str, str, list[str]]] = [
         "The top-level functions. `import zedo_xr` also registers the `ds.zedo` accessor, whose "
         "methods forward to these (`ds.zedo.lift(...)` is `zedo_xr.lift(ds, ...)`).",
         "zedo_xr",
-        ["lift", "evaluate", "plot", "keypoints_dataset", "pose_dataarray", "SchemaError",
-         "H36M_JOINTS"],
+        ["lift", "evaluate", "plot", "keypoints_dataset", "pose_dataarray", "SchemaError", "H36M_JOINTS"],
     ),
     (
         "The `ds.zedo` accessor",
@@ -38,9 +37,9 @@ SECTIONS: list[tuple[str, str, str, list[str]]] = [
     ),
     (
         "Lift settings",
-        "One way to configure a lift: a preset name (`settings=\"default\"` or `\"parity\"`) or a "
+        'One way to configure a lift: a preset name (`settings="default"` or `"parity"`) or a '
         "`LiftSettings`, with single fields changed by name (`lift(..., step_size=0.1)` is "
-        "`settings=resolve_settings(\"default\").replace(step_size=0.1)`); `lift_arrays` is the "
+        '`settings=resolve_settings("default").replace(step_size=0.1)`); `lift_arrays` is the '
         "numpy-in, numpy-out core.",
         "zedo_xr.estimator",
         ["LiftSettings", "LoopSettings", "resolve_settings", "lift_arrays"],
@@ -53,23 +52,27 @@ SECTIONS: list[tuple[str, str, str, list[str]]] = [
     ),
     (
         "Storage",
-        "zarr v3 stores that round-trip exactly (attrs included), and resumable chunk-wise "
-        "writing.",
+        "zarr v3 stores that round-trip exactly (attrs included), and resumable chunk-wise writing.",
         "zedo_xr.io",
         ["to_zarr", "open_zarr", "ChunkedZarrWriter"],
     ),
     (
         "2D readers and interop",
-        "Detections and other tools' formats, converted to the data model on the 17 H36M "
-        "joints.",
+        "Detections and other tools' formats, converted to the data model on the 17 H36M joints.",
         "zedo_xr.io",
-        ["load_coco_keypoints", "load_openpose", "load_videopose3d_2d", "load_videopose3d_3d",
-         "save_videopose3d", "from_movement", "to_movement"],
+        [
+            "load_coco_keypoints",
+            "load_openpose",
+            "load_videopose3d_2d",
+            "load_videopose3d_3d",
+            "save_videopose3d",
+            "from_movement",
+            "to_movement",
+        ],
     ),
     (
         "3D motion-capture readers",
-        "World poses `(frame, joint, coord)` in metres, Z up, for training priors and for "
-        "evaluation.",
+        "World poses `(frame, joint, coord)` in metres, Z up, for training priors and for evaluation.",
         "zedo_xr.io",
         ["load_cmu", "load_deepmimic", "load_climb", "read_bvh", "load_bandai"],
     ),
@@ -198,15 +201,16 @@ def entry(module: str, dotted: str) -> str:
             value = "{" + ", ".join(f"{k!r}: {type(v).__name__}(...)" for k, v in obj.items()) + "}"
         else:
             value = repr(obj)
-        value = textwrap.fill(value, 92, initial_indent=" " * (len(short) + 3),
-                              subsequent_indent="    ").lstrip()
+        value = textwrap.fill(
+            value, 92, initial_indent=" " * (len(short) + 3), subsequent_indent="    "
+        ).lstrip()
         return f"### `{qual}`\n\n```python\n{short} = {value}\n```\n"
     if not doc:
         raise SystemExit(f"gen_api: {qual} has no docstring; every listed name needs one")
     summary = doc.split("\n\n")[0].replace("\n", " ").strip()
     kind = "class " if inspect.isclass(obj) else ""
     sig = signature(short, obj)
-    rest = doc[len(doc.split("\n\n")[0]):].strip()
+    rest = doc[len(doc.split("\n\n")[0]) :].strip()
     out = [f"### `{qual}`", "", f"```python\n{kind}{sig}\n```", "", _inline_rst(summary), ""]
     if rest:
         out += [":::{dropdown} Full docstring", "```text", rest, "```", ":::", ""]
@@ -223,8 +227,12 @@ def cli_section() -> str:
     from zedo_xr.cli import build_parser
 
     parser = build_parser()
-    blocks = ["## Command line", "",
-              "The `zedo` command is installed with the package; see [](guide/cli.md).", ""]
+    blocks = [
+        "## Command line",
+        "",
+        "The `zedo` command is installed with the package; see [](guide/cli.md).",
+        "",
+    ]
     blocks += ["```text", parser.format_help().rstrip(), "```", ""]
     sub = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction")
     for name, p in sub.choices.items():  # type: ignore[attr-defined]
@@ -238,8 +246,7 @@ def _expand(module: str, names: list[str]) -> list[str]:
     for name in names:
         if name.endswith(".*"):
             cls = _resolve(module, name[:-2])
-            out += [f"{name[:-2]}.{m}" for m, v in vars(cls).items()
-                    if not m.startswith("_") and callable(v)]
+            out += [f"{name[:-2]}.{m}" for m, v in vars(cls).items() if not m.startswith("_") and callable(v)]
         else:
             out.append(name)
     return out

@@ -65,8 +65,10 @@ def provenance(res: dict[str, Any], notebook: str | None) -> str:
         flat = dict(res["lift_settings"])
         flat.update(flat.pop("loop", None) or {})
         line += "; lift settings " + ", ".join(f"`{k}={v}`" for k, v in flat.items())
-    line += f". Computed {m.get('date', '?')} (git {m.get('git', '?')}), {m.get('torch_threads', '?')} " \
-            f"torch thread(s)."
+    line += (
+        f". Computed {m.get('date', '?')} (git {m.get('git', '?')}), {m.get('torch_threads', '?')} "
+        f"torch thread(s)."
+    )
     if notebook:
         line += f" Notebook: [](notebooks/{notebook})."
     return line
@@ -91,21 +93,40 @@ def table1(res: dict[str, Any]) -> str:
                 t[ds] = f"{fmt(r['pa_mpjpe'])} / {fmt(r['mpjpe'])}{tag}"
             table.append(t)
         paper = get(res["paper"]["rows"], method=f"ZeDO (S=1, J={J})")
-        table.append({"method": "*paper: ZeDO, H36M prior, on 3DPW †*",
-                      "cmu-test": "", "bandai1": f"*{paper['pa_mpjpe']} / {paper['mpjpe']}*",
-                      "deepmimic": ""})
+        table.append(
+            {
+                "method": "*paper: ZeDO, H36M prior, on 3DPW †*",
+                "cmu-test": "",
+                "bandai1": f"*{paper['pa_mpjpe']} / {paper['mpjpe']}*",
+                "deepmimic": "",
+            }
+        )
         if J == 17:
             for name in ("Gholami et al. (CE, learning)", "Chai et al. (CE, learning)"):
                 p = get(res["paper"]["rows"], method=name)
-                table.append({"method": f"*paper: {name} on 3DPW †*", "cmu-test": "",
-                              "bandai1": f"*{p['pa_mpjpe']} / {p['mpjpe']}*", "deepmimic": ""})
-        out.append(f"**J = {J}**, PA-MPJPE / MPJPE (mm), S = 1, GT 2D; † cross-domain for that "
-                   "method (test data not in its training data).\n\n"
-                   + md_table(table, ["method", "cmu-test", "bandai1", "deepmimic"],
-                              ["method", "CMU test", "Bandai-Namco 1", "DeepMimic"]))
+                table.append(
+                    {
+                        "method": f"*paper: {name} on 3DPW †*",
+                        "cmu-test": "",
+                        "bandai1": f"*{p['pa_mpjpe']} / {p['mpjpe']}*",
+                        "deepmimic": "",
+                    }
+                )
+        out.append(
+            f"**J = {J}**, PA-MPJPE / MPJPE (mm), S = 1, GT 2D; † cross-domain for that "
+            "method (test data not in its training data).\n\n"
+            + md_table(
+                table,
+                ["method", "cmu-test", "bandai1", "deepmimic"],
+                ["method", "CMU test", "Bandai-Namco 1", "DeepMimic"],
+            )
+        )
     # Each ZeDO prior against the supervised MLP trained on the same data with the same augmentation.
-    pairs = [(z, next(m for m in methods if "Martinez" in m and ("bone-length" in m) == ("bone-length" in z)))
-             for z in methods if "CMU-only" in z] or [(methods[1], methods[0])]
+    pairs = [
+        (z, next(m for m in methods if "Martinez" in m and ("bone-length" in m) == ("bone-length" in z)))
+        for z in methods
+        if "CMU-only" in z
+    ] or [(methods[1], methods[0])]
     verdict = []
     for zedo, mart in pairs:
         for ds in ("bandai1", "deepmimic"):
@@ -116,12 +137,20 @@ def table1(res: dict[str, Any]) -> str:
                 f"- {ds}: {zedo} PA-MPJPE {fmt(z['pa_mpjpe'])} vs {mart} {fmt(s['pa_mpjpe'])} mm "
                 f"({'ZeDO better' if z['pa_mpjpe'] < s['pa_mpjpe'] else 'Martinez better'}); growth "
                 f"from CMU test: ZeDO {z['pa_mpjpe'] - zi['pa_mpjpe']:+.1f}, "
-                f"Martinez {s['pa_mpjpe'] - si['pa_mpjpe']:+.1f} mm.")
+                f"Martinez {s['pa_mpjpe'] - si['pa_mpjpe']:+.1f} mm."
+            )
     if not res.get("cmu_prior_available"):
-        verdict.append("- The CMU-only prior was not available: ZeDO rows use the default prior, "
-                       "which has DeepMimic in its training data (only Bandai-Namco is cross-domain).")
-    return "\n\n".join([provenance(res, "table1_cross_domain.md"), *out, "Computed comparison "
-                        "(J = 17):\n\n" + "\n".join(verdict)])
+        verdict.append(
+            "- The CMU-only prior was not available: ZeDO rows use the default prior, "
+            "which has DeepMimic in its training data (only Bandai-Namco is cross-domain)."
+        )
+    return "\n\n".join(
+        [
+            provenance(res, "table1_cross_domain.md"),
+            *out,
+            "Computed comparison (J = 17):\n\n" + "\n".join(verdict),
+        ]
+    )
 
 
 def table2(res: dict[str, Any]) -> str:
@@ -131,22 +160,49 @@ def table2(res: dict[str, Any]) -> str:
         if r["subset"] != "multi":
             continue
         p = paper[r["S"]]
-        rows.append({"S": r["S"], "frames": r["frames"], "mo": r["mpjpe_min"], "po": r["pa_mpjpe_min"],
-                     "mb": r["mpjpe_best"] if r["S"] > 1 else None,
-                     "pb": r["pa_mpjpe_best"] if r["S"] > 1 else None,
-                     "pm": p["mpjpe"], "pp": p["pa_mpjpe"]})
-    table = md_table(rows, ["S", "frames", "mo", "po", "mb", "pb", "pm", "pp"],
-                     ["S", "frames", "MPJPE (oracle)", "PA-MPJPE (oracle)", "MPJPE (best_hypothesis)",
-                      "PA-MPJPE (best_hypothesis)", "paper MPJPE (H36M)", "paper PA-MPJPE (H36M)"])
+        rows.append(
+            {
+                "S": r["S"],
+                "frames": r["frames"],
+                "mo": r["mpjpe_min"],
+                "po": r["pa_mpjpe_min"],
+                "mb": r["mpjpe_best"] if r["S"] > 1 else None,
+                "pb": r["pa_mpjpe_best"] if r["S"] > 1 else None,
+                "pm": p["mpjpe"],
+                "pp": p["pa_mpjpe"],
+            }
+        )
+    table = md_table(
+        rows,
+        ["S", "frames", "mo", "po", "mb", "pb", "pm", "pp"],
+        [
+            "S",
+            "frames",
+            "MPJPE (oracle)",
+            "PA-MPJPE (oracle)",
+            "MPJPE (best_hypothesis)",
+            "PA-MPJPE (best_hypothesis)",
+            "paper MPJPE (H36M)",
+            "paper PA-MPJPE (H36M)",
+        ],
+    )
     by = {r["S"]: r for r in rows}
     mono = by[1]["mo"] > by[10]["mo"] > by[50]["mo"]
-    verdict = (f"Oracle MPJPE {'falls' if mono else 'does not fall monotonically'} with S "
-               f"({fmt(by[1]['mo'])} → {fmt(by[10]['mo'])} → {fmt(by[50]['mo'])} mm; paper 65.7 → 57.3 → "
-               f"51.4). Without ground truth (best_hypothesis) S = 50 gives {fmt(by[50]['mb'])} mm "
-               f"against {fmt(by[1]['mo'])} at S = 1.")
-    return "\n\n".join([provenance(res, "table2_noisy_2d.md"),
-                        "CMU test (≈ Human3.6M), GT 2D + 5 px Gaussian noise (≈ detections), default "
-                        "prior, mm. S = 1 on the same frames as S = 10 and 50.", table, verdict])
+    verdict = (
+        f"Oracle MPJPE {'falls' if mono else 'does not fall monotonically'} with S "
+        f"({fmt(by[1]['mo'])} → {fmt(by[10]['mo'])} → {fmt(by[50]['mo'])} mm; paper 65.7 → 57.3 → "
+        f"51.4). Without ground truth (best_hypothesis) S = 50 gives {fmt(by[50]['mb'])} mm "
+        f"against {fmt(by[1]['mo'])} at S = 1."
+    )
+    return "\n\n".join(
+        [
+            provenance(res, "table2_noisy_2d.md"),
+            "CMU test (≈ Human3.6M), GT 2D + 5 px Gaussian noise (≈ detections), default "
+            "prior, mm. S = 1 on the same frames as S = 10 and 50.",
+            table,
+            verdict,
+        ]
+    )
 
 
 def table3(res: dict[str, Any]) -> str:
@@ -159,37 +215,72 @@ def table3(res: dict[str, Any]) -> str:
         for v, label in (("min", "oracle"), ("best", "best_hypothesis")):
             if r["S"] == 1 and v == "best":
                 continue
-            rows.append({"set": f"{r['dataset']} ({r['role']})", "S": r["S"],
-                         "pick": label if r["S"] > 1 else "", "frames": r["frames"],
-                         "m": r[f"mpjpe_{v}"], "pck": r[f"pck_{v}"], "auc": r[f"auc_{v}"],
-                         "pm": p["mpjpe"] if v == "min" else None,
-                         "ppck": p["pck"] if v == "min" else None,
-                         "pauc": p["auc"] if v == "min" else None})
-    table = md_table(rows, ["set", "S", "pick", "frames", "m", "pck", "auc", "pm", "ppck", "pauc"],
-                     ["test set", "S", "pick", "frames", "MPJPE", "PCK", "AUC", "paper MPJPE",
-                      "paper PCK", "paper AUC"])
-    return "\n\n".join([provenance(res, "table3_pck_auc.md"),
-                        "Default prior; in-domain CMU test (paper: 3DHP with a 3DHP prior), "
-                        "cross-domain Bandai-Namco 1 (paper: 3DHP with a Human3.6M prior); GT 2D. "
-                        "MPJPE in mm, PCK@150mm and AUC in %.", table])
+            rows.append(
+                {
+                    "set": f"{r['dataset']} ({r['role']})",
+                    "S": r["S"],
+                    "pick": label if r["S"] > 1 else "",
+                    "frames": r["frames"],
+                    "m": r[f"mpjpe_{v}"],
+                    "pck": r[f"pck_{v}"],
+                    "auc": r[f"auc_{v}"],
+                    "pm": p["mpjpe"] if v == "min" else None,
+                    "ppck": p["pck"] if v == "min" else None,
+                    "pauc": p["auc"] if v == "min" else None,
+                }
+            )
+    table = md_table(
+        rows,
+        ["set", "S", "pick", "frames", "m", "pck", "auc", "pm", "ppck", "pauc"],
+        ["test set", "S", "pick", "frames", "MPJPE", "PCK", "AUC", "paper MPJPE", "paper PCK", "paper AUC"],
+    )
+    return "\n\n".join(
+        [
+            provenance(res, "table3_pck_auc.md"),
+            "Default prior; in-domain CMU test (paper: 3DHP with a 3DHP prior), "
+            "cross-domain Bandai-Namco 1 (paper: 3DHP with a Human3.6M prior); GT 2D. "
+            "MPJPE in mm, PCK@150mm and AUC in %.",
+            table,
+        ]
+    )
 
 
 def table7(res: dict[str, Any]) -> str:
     paper = {r["initial"]: r for r in res["paper"]["rows"]}
-    rows = [{"label": paper[r["initial"]]["label"], "seeds": r["seeds"], "frames": r["frames"],
-             "m": f"{fmt(r['mpjpe'])} ± {fmt(r['mpjpe_sd'])}" if r["seeds"] > 1 else fmt(r["mpjpe"]),
-             "p": f"{fmt(r['pa_mpjpe'])} ± {fmt(r['pa_mpjpe_sd'])}" if r["seeds"] > 1 else fmt(r["pa_mpjpe"]),
-             "pm": paper[r["initial"]]["mpjpe"], "pp": paper[r["initial"]]["pa_mpjpe"]}
-            for r in res["rows"]]
+    rows = [
+        {
+            "label": paper[r["initial"]]["label"],
+            "seeds": r["seeds"],
+            "frames": r["frames"],
+            "m": f"{fmt(r['mpjpe'])} ± {fmt(r['mpjpe_sd'])}" if r["seeds"] > 1 else fmt(r["mpjpe"]),
+            "p": f"{fmt(r['pa_mpjpe'])} ± {fmt(r['pa_mpjpe_sd'])}" if r["seeds"] > 1 else fmt(r["pa_mpjpe"]),
+            "pm": paper[r["initial"]]["mpjpe"],
+            "pp": paper[r["initial"]]["pa_mpjpe"],
+        }
+        for r in res["rows"]
+    ]
     by = {r["initial"]: r for r in res["rows"]}
     best = min(by, key=lambda k: by[k]["mpjpe"])
-    return "\n\n".join([
-        provenance(res, "table7_initial_pose.md"),
-        "CMU test, GT 2D, S = 1, default prior; random and generated averaged over seeds (± sd).",
-        md_table(rows, ["label", "seeds", "frames", "m", "p", "pm", "pp"],
-                 ["initial pose", "seeds", "frames", "MPJPE", "PA-MPJPE", "paper MPJPE (H36M)",
-                  "paper PA-MPJPE (H36M)"]),
-        f"Lowest mean MPJPE here: **{best}** (paper: k-means)."])
+    return "\n\n".join(
+        [
+            provenance(res, "table7_initial_pose.md"),
+            "CMU test, GT 2D, S = 1, default prior; random and generated averaged over seeds (± sd).",
+            md_table(
+                rows,
+                ["label", "seeds", "frames", "m", "p", "pm", "pp"],
+                [
+                    "initial pose",
+                    "seeds",
+                    "frames",
+                    "MPJPE",
+                    "PA-MPJPE",
+                    "paper MPJPE (H36M)",
+                    "paper PA-MPJPE (H36M)",
+                ],
+            ),
+            f"Lowest mean MPJPE here: **{best}** (paper: k-means).",
+        ]
+    )
 
 
 def figure5(res: dict[str, Any]) -> str:
@@ -197,41 +288,75 @@ def figure5(res: dict[str, Any]) -> str:
     d = [r for r in rows if r["settings"] == "default"]
     best = min(d, key=lambda r: r["mpjpe"])
     lo = min(r["iterations"] for r in d if r["mpjpe"] <= best["mpjpe"] + 1.0)
-    return "\n\n".join([
-        provenance(res, "figure5_iterations.md"),
-        "CMU test, GT 2D, S = 1; seconds for all frames on one CPU thread.",
-        md_table(rows, ["settings", "iterations", "frames", "mpjpe", "pa_mpjpe", "seconds"],
-                 ["settings", "iterations", "frames", "MPJPE", "PA-MPJPE", "seconds"]),
-        f"Default preset: lowest MPJPE {fmt(best['mpjpe'])} mm at {best['iterations']} iterations; "
-        f"within 1 mm of it from {lo} iterations. Paper: MPJPE 50.1 mm at its 1000 iterations (H36M), "
-        "no gain beyond; time linear in the iterations."])
+    return "\n\n".join(
+        [
+            provenance(res, "figure5_iterations.md"),
+            "CMU test, GT 2D, S = 1; seconds for all frames on one CPU thread.",
+            md_table(
+                rows,
+                ["settings", "iterations", "frames", "mpjpe", "pa_mpjpe", "seconds"],
+                ["settings", "iterations", "frames", "MPJPE", "PA-MPJPE", "seconds"],
+            ),
+            f"Default preset: lowest MPJPE {fmt(best['mpjpe'])} mm at {best['iterations']} iterations; "
+            f"within 1 mm of it from {lo} iterations. Paper: MPJPE 50.1 mm at its 1000 iterations (H36M), "
+            "no gain beyond; time linear in the iterations.",
+        ]
+    )
 
 
 def failures(res: dict[str, Any]) -> str:
     rows = []
     for name, s in res["sets"].items():
         rows.append({"set": f"{name} ({s['role']})", "frames": s["frames"], **s["summary"]})
-    cols = ["set", "frames", "frames_with_3plus_consistent", "median_spread_mm",
-            "frames_spread_over_100mm", "mpjpe_oracle", "mpjpe_lowest_reprojection",
-            "mpjpe_best_hypothesis", "mpjpe_mean_over_hypotheses"]
-    heads = ["test set", "frames", "frames with ≥ 3 consistent hyp.", "median spread (mm)",
-             "frames with spread > 100 mm", "MPJPE oracle", "MPJPE lowest reprojection",
-             "MPJPE best_hypothesis", "MPJPE random hypothesis"]
-    return "\n\n".join([provenance(res, "failure_cases.md"),
-                        f"S = {res['hypotheses']}, GT 2D, default prior. A hypothesis is consistent "
-                        f"when it reprojects within {res['reprojection_px']} px and its left/right limbs "
-                        "differ by less than 10 %; spread = largest MPJPE between two consistent "
-                        "hypotheses of a frame.", md_table(rows, cols, heads)])
+    cols = [
+        "set",
+        "frames",
+        "frames_with_3plus_consistent",
+        "median_spread_mm",
+        "frames_spread_over_100mm",
+        "mpjpe_oracle",
+        "mpjpe_lowest_reprojection",
+        "mpjpe_best_hypothesis",
+        "mpjpe_mean_over_hypotheses",
+    ]
+    heads = [
+        "test set",
+        "frames",
+        "frames with ≥ 3 consistent hyp.",
+        "median spread (mm)",
+        "frames with spread > 100 mm",
+        "MPJPE oracle",
+        "MPJPE lowest reprojection",
+        "MPJPE best_hypothesis",
+        "MPJPE random hypothesis",
+    ]
+    return "\n\n".join(
+        [
+            provenance(res, "failure_cases.md"),
+            f"S = {res['hypotheses']}, GT 2D, default prior. A hypothesis is consistent "
+            f"when it reprojects within {res['reprojection_px']} px and its left/right limbs "
+            "differ by less than 10 %; spread = largest MPJPE between two consistent "
+            "hypotheses of a frame.",
+            md_table(rows, cols, heads),
+        ]
+    )
 
 
 def generic(name: str, notebook_glob: str) -> Callable[[dict[str, Any]], str]:
     """Tables 4-6 (another experiment owner's schema): rows and paper rows as they are."""
+
     def render(res: dict[str, Any]) -> str:
         def scalar_cols(rows: list[dict[str, Any]]) -> list[str]:
             cols: list[str] = []
             for r in rows:
-                cols += [k for k, v in r.items() if k not in cols and (v is None or isinstance(
-                    v, str | int | float | bool)) and not k.endswith("_seconds") and k != "seconds"]
+                cols += [
+                    k
+                    for k, v in r.items()
+                    if k not in cols
+                    and (v is None or isinstance(v, str | int | float | bool))
+                    and not k.endswith("_seconds")
+                    and k != "seconds"
+                ]
             return cols
 
         nb = sorted((DOCS / "notebooks").glob(notebook_glob))
@@ -262,13 +387,21 @@ def benchmark_md(name: str) -> Callable[[], str | None]:
 
 
 SECTIONS: dict[str, Callable[[dict[str, Any]], str]] = {
-    "table1": table1, "table2": table2, "table3": table3,
-    "table4": generic("table4", "table4*.md"), "table5": generic("table5", "table5*.md"),
+    "table1": table1,
+    "table2": table2,
+    "table3": table3,
+    "table4": generic("table4", "table4*.md"),
+    "table5": generic("table5", "table5*.md"),
     "table6": generic("table6", "table6*.md"),
-    "table7": table7, "figure5": figure5, "failures": failures,
+    "table7": table7,
+    "figure5": figure5,
+    "failures": failures,
 }
-BENCHMARKS = {"accuracy": benchmark_md("accuracy"), "speed-cpu": benchmark_md("speed_cpu"),
-              "speed-cuda": benchmark_md("speed_cuda")}
+BENCHMARKS = {
+    "accuracy": benchmark_md("accuracy"),
+    "speed-cpu": benchmark_md("speed_cpu"),
+    "speed-cuda": benchmark_md("speed_cuda"),
+}
 
 
 def render(name: str) -> str:

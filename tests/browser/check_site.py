@@ -22,8 +22,13 @@ import tempfile
 from pathlib import Path
 
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
 ]
 PAGES = {"home": "index.html", "quickstart": "notebooks/quickstart.html", "api": "api.html"}
 
@@ -47,16 +52,13 @@ def main(argv: list[str] | None = None) -> int:
             failures.append(what)
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=args.chromium, headless=True, args=CHROMIUM_ARGS
-        )
+        browser = pw.chromium.launch(executable_path=args.chromium, headless=True, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 900})
         errors: list[str] = []
         remote: list[str] = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.on("request", lambda r: remote.append(r.url)
-                if r.url.startswith(("http:", "https:")) else None)
+        page.on("request", lambda r: remote.append(r.url) if r.url.startswith(("http:", "https:")) else None)
 
         for name, rel in PAGES.items():
             path = (args.site / rel).resolve()
@@ -75,12 +77,16 @@ def main(argv: list[str] | None = None) -> int:
                             '.bd-sidebar-primary a')).map(a => a.textContent.trim()),
                           h1: (document.querySelector('h1') || {}).textContent}; }"""
             )
-            styled = layout["nav"] is not None and layout["main"] is not None and (
-                layout["nav"]["x"] + layout["nav"]["width"] <= layout["main"]["x"] + 5
+            styled = (
+                layout["nav"] is not None
+                and layout["main"] is not None
+                and (layout["nav"]["x"] + layout["nav"]["width"] <= layout["main"]["x"] + 5)
             )
             check(styled, f"{name}: themed (sidebar beside the article): {layout['h1']!r}")
-            check(len(layout["links"]) >= 10, f"{name}: navigation lists the pages "
-                  f"({len(layout['links'])} links)")
+            check(
+                len(layout["links"]) >= 10,
+                f"{name}: navigation lists the pages ({len(layout['links'])} links)",
+            )
             if name == "quickstart":
                 figures = page.locator(".js-plotly-plot")
                 check(figures.count() >= 1, "quickstart: a plotly figure is on the page")
@@ -97,13 +103,17 @@ def main(argv: list[str] | None = None) -> int:
                               canvases: gd.querySelectorAll('.gl-container canvas').length}; }"""
                 )
                 print(f"quickstart figure: {info}")
-                check(info["traces"] >= 5 and info["canvases"] >= 1,
-                      "quickstart: the viewer figure draws (traces and a WebGL canvas)")
+                check(
+                    info["traces"] >= 5 and info["canvases"] >= 1,
+                    "quickstart: the viewer figure draws (traces and a WebGL canvas)",
+                )
                 figure.screenshot(path=str(out / "quickstart_figure.png"))
             if name == "api":
                 text = page.inner_text("body")
-                check(all(f in text for f in ("zedo_xr.lift", "zedo_xr.plot", "zedo_xr.evaluate")),
-                      "api: lift, plot and evaluate are documented")
+                check(
+                    all(f in text for f in ("zedo_xr.lift", "zedo_xr.plot", "zedo_xr.evaluate")),
+                    "api: lift, plot and evaluate are documented",
+                )
             page.screenshot(path=str(out / f"{name}.png"))
         browser.close()
 

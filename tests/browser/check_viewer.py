@@ -34,8 +34,13 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
 ]
 
 # Decode a PNG in the page and measure it: share of pixels that are not the white background,
@@ -104,9 +109,7 @@ def main(argv: list[str] | None = None) -> int:
             failures.append(what)
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=args.chromium, headless=True, args=CHROMIUM_ARGS
-        )
+        browser = pw.chromium.launch(executable_path=args.chromium, headless=True, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 760})
         errors: list[str] = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -141,8 +144,10 @@ def main(argv: list[str] | None = None) -> int:
         check(max(widths) < 3.0, f"3D box fits the person, not the camera: {widths} m")
         if opening["u"] is not None and opening["image"]:
             zoom = abs(opening["u"][1] - opening["u"][0])
-            check(zoom < 0.6 * opening["image"], f"2D panel zoomed to the person: {zoom:.0f} px "
-                  f"of a {opening['image']:.0f} px image")
+            check(
+                zoom < 0.6 * opening["image"],
+                f"2D panel zoomed to the person: {zoom:.0f} px of a {opening['image']:.0f} px image",
+            )
         scene = page.locator("#scene")
         first = out / "viewer_frame0.png"
         page.screenshot(path=str(first))
@@ -208,8 +213,10 @@ def main(argv: list[str] | None = None) -> int:
         )
         check(min(views["depth"]) <= 0.0, f"camera layout shows the camera (z range {views['depth']})")
         if views["u"] is not None and views["image"]:
-            check(min(views["u"]) <= 0 and max(views["u"]) >= views["image"],
-                  f"'whole image' shows the image: u range {views['u']}")
+            check(
+                min(views["u"]) <= 0 and max(views["u"]) >= views["image"],
+                f"'whole image' shows the image: u range {views['u']}",
+            )
         page.screenshot(path=str(out / "viewer_camera_layout.png"))
         page.get_by_text("3D: person").click()
         if page.get_by_text("2D: person").count():
@@ -221,14 +228,12 @@ def main(argv: list[str] | None = None) -> int:
         page.wait_for_timeout(300)
         page.locator(".updatemenu-item-text", has_text="best").first.click()
         page.wait_for_timeout(800)
-        visible = page.evaluate(
-            f"() => {{ const gd = {gd}; return gd.data.map(t => [t.name, t.visible]); }}"
-        )
+        visible = page.evaluate(f"() => {{ const gd = {gd}; return gd.data.map(t => [t.name, t.visible]); }}")
         shown = [name for name, vis in visible if vis is not False]
         print(f"visible after choosing 'best': {shown}")
         check(
-            all(not name.startswith("hypothesis") and "reprojected hypothesis" not in name
-                for name in shown) and any(name.startswith("best") for name in shown),
+            all(not name.startswith("hypothesis") and "reprojected hypothesis" not in name for name in shown)
+            and any(name.startswith("best") for name in shown),
             "the dropdown's 'best' entry shows only the best hypothesis",
         )
         page.screenshot(path=str(out / "viewer_best.png"))

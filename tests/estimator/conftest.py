@@ -17,13 +17,27 @@ from zedo_xr.skeleton import H36M_JOINTS
 B0, B1 = 0.1, 20.0
 
 # A standing person, root-relative, camera axes (y down), facing the camera (right hip at -x).
-STANDING = np.array([
-    [0.0, 0.0, 0.0], [-0.12, 0.0, 0.0], [-0.12, 0.44, 0.02], [-0.12, 0.88, 0.04],
-    [0.12, 0.0, 0.0], [0.12, 0.44, 0.02], [0.12, 0.88, 0.04], [0.0, -0.23, 0.0],
-    [0.0, -0.48, 0.0], [0.0, -0.58, -0.05], [0.0, -0.71, 0.0], [0.16, -0.45, 0.0],
-    [0.18, -0.18, 0.0], [0.2, 0.06, -0.05], [-0.16, -0.45, 0.0], [-0.18, -0.18, 0.0],
-    [-0.2, 0.06, -0.05],
-])
+STANDING = np.array(
+    [
+        [0.0, 0.0, 0.0],
+        [-0.12, 0.0, 0.0],
+        [-0.12, 0.44, 0.02],
+        [-0.12, 0.88, 0.04],
+        [0.12, 0.0, 0.0],
+        [0.12, 0.44, 0.02],
+        [0.12, 0.88, 0.04],
+        [0.0, -0.23, 0.0],
+        [0.0, -0.48, 0.0],
+        [0.0, -0.58, -0.05],
+        [0.0, -0.71, 0.0],
+        [0.16, -0.45, 0.0],
+        [0.18, -0.18, 0.0],
+        [0.2, 0.06, -0.05],
+        [-0.16, -0.45, 0.0],
+        [-0.18, -0.18, 0.0],
+        [-0.2, 0.06, -0.05],
+    ]
+)
 assert STANDING.shape == (len(H36M_JOINTS), 3)
 
 
@@ -90,8 +104,14 @@ def make_scene(n_frames: int = 6, seed: int = 0, depth: float = 5.0):
     rng = np.random.default_rng(seed)
     angles = rng.uniform(-np.pi, np.pi, n_frames)
     rel = np.stack([yaw(STANDING + rng.normal(0, 0.01, STANDING.shape), a) for a in angles])
-    root = np.stack([rng.uniform(-0.5, 0.5, n_frames), rng.uniform(-0.2, 0.3, n_frames),
-                     depth + rng.uniform(-0.5, 0.5, n_frames)], -1)
+    root = np.stack(
+        [
+            rng.uniform(-0.5, 0.5, n_frames),
+            rng.uniform(-0.2, 0.3, n_frames),
+            depth + rng.uniform(-0.5, 0.5, n_frames),
+        ],
+        -1,
+    )
     absolute = rel + root[:, None, :]
     proj = absolute @ K_H36M.T
     uv = proj[..., :2] / proj[..., 2:]

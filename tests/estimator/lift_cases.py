@@ -72,7 +72,9 @@ class Case:
     def __repr__(self) -> str:
         kp = self.ds["keypoints"] if isinstance(self.ds, xr.Dataset) and "keypoints" in self.ds else None
         shape = dict(kp.sizes) if kp is not None else None
-        return f"Case(keypoints {shape}, vars {list(getattr(self.ds, 'data_vars', []))}, kwargs {self.kwargs})"
+        return (
+            f"Case(keypoints {shape}, vars {list(getattr(self.ds, 'data_vars', []))}, kwargs {self.kwargs})"
+        )
 
 
 def _project(rng: np.random.Generator, n: int, K: np.ndarray) -> np.ndarray:
@@ -83,8 +85,23 @@ def _project(rng: np.random.Generator, n: int, K: np.ndarray) -> np.ndarray:
     return p[..., :2] / p[..., 2:]
 
 
-FAULTS = ("hypotheses", "batch_size", "dtype", "seed", "iterations", "device", "settings", "override",
-          "focal", "K form", "magnitude", "confidence", "uv labels", "duplicate joint", "fps")
+FAULTS = (
+    "hypotheses",
+    "batch_size",
+    "dtype",
+    "seed",
+    "iterations",
+    "device",
+    "settings",
+    "override",
+    "focal",
+    "K form",
+    "magnitude",
+    "confidence",
+    "uv labels",
+    "duplicate joint",
+    "fps",
+)
 """What a generated case may get wrong (none, one or two of them at a time)."""
 
 
@@ -95,8 +112,9 @@ def _pick(draw, fault: bool, valid: list, invalid: list) -> Any:
 @st.composite
 def keypoint_arrays(draw, n: int, joints: list[str], K: np.ndarray, fault: bool) -> np.ndarray:
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
-    kind = _pick(draw, fault, ["pose", "pose", "random", "wide", "offscreen"],
-                 ["tiny", "huge", "overflow", "inf"])
+    kind = _pick(
+        draw, fault, ["pose", "pose", "random", "wide", "offscreen"], ["tiny", "huge", "overflow", "inf"]
+    )
     J = len(joints)
     kp = _project(rng, n, K)[:, [H36M_JOINTS.index(j) for j in joints]]
     if kind == "random":
@@ -120,27 +138,45 @@ def keypoint_arrays(draw, n: int, joints: list[str], K: np.ndarray, fault: bool)
 
 @st.composite
 def confidences(draw, n: int, J: int, fault: bool) -> np.ndarray | None:
-    kind = _pick(draw, fault, ["none", "none", "ones", "uniform", "zeros", "tiny", "nan", "binary"],
-                 ["above", "negative"])
+    kind = _pick(
+        draw,
+        fault,
+        ["none", "none", "ones", "uniform", "zeros", "tiny", "nan", "binary"],
+        ["above", "negative"],
+    )
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     if kind == "none":
         return None
-    return {"ones": np.ones((n, J)), "uniform": rng.random((n, J)), "zeros": np.zeros((n, J)),
-            "tiny": np.full((n, J), 1e-30), "nan": np.where(rng.random((n, J)) < 0.3, np.nan, 1.0),
-            "binary": (rng.random((n, J)) < 0.7).astype(float),
-            "above": np.full((n, J), 1.5), "negative": -rng.random((n, J))}[kind]
+    return {
+        "ones": np.ones((n, J)),
+        "uniform": rng.random((n, J)),
+        "zeros": np.zeros((n, J)),
+        "tiny": np.full((n, J), 1e-30),
+        "nan": np.where(rng.random((n, J)) < 0.3, np.nan, 1.0),
+        "binary": (rng.random((n, J)) < 0.7).astype(float),
+        "above": np.full((n, J), 1.5),
+        "negative": -rng.random((n, J)),
+    }[kind]
 
 
 @st.composite
 def intrinsics(draw, n: int, focal_fault: bool, form_fault: bool) -> tuple[Any, np.ndarray]:
     """(what is passed as K, or ("var", K) for a dataset variable; the matrix of the keypoints)."""
-    fx = _pick(draw, focal_fault, [1145.0, 1145.0, 500.0, 3000.0, 1.0, 1e6, 20.0],
-               [1e-30, 1e30, 0.0, -100.0, np.nan, 0.5, 2e6])
+    fx = _pick(
+        draw,
+        focal_fault,
+        [1145.0, 1145.0, 500.0, 3000.0, 1.0, 1e6, 20.0],
+        [1e-30, 1e30, 0.0, -100.0, np.nan, 0.5, 2e6],
+    )
     K = K_H36M.copy()
     K[0, 0] = K[1, 1] = fx
     K_used = K if np.isfinite(fx) and 1 <= fx <= 1e6 else K_H36M
-    form = _pick(draw, form_fault, ["3x3", "per-frame", "dataarray", "var", "var-per-frame"],
-                 ["dict", "wrong-shape", "extra-dim", "lower", "string", "none"])
+    form = _pick(
+        draw,
+        form_fault,
+        ["3x3", "per-frame", "dataarray", "var", "var-per-frame"],
+        ["dict", "wrong-shape", "extra-dim", "lower", "string", "none"],
+    )
     if form == "per-frame":
         return np.broadcast_to(K, (n, 3, 3)).copy(), K_used
     if form == "dataarray":
@@ -149,9 +185,15 @@ def intrinsics(draw, n: int, focal_fault: bool, form_fault: bool) -> tuple[Any, 
         return ("var", K if form == "var" else np.broadcast_to(K, (n, 3, 3)).copy()), K_used
     lower = K.copy()
     lower[1, 0] = 5.0
-    return {"3x3": K, "dict": {"fx": 1145.0, "fy": 1145.0}, "wrong-shape": K[:2], "lower": lower,
-            "extra-dim": xr.DataArray(np.stack([K, K]), dims=("camera", "row", "col")),
-            "string": "1145,1145,512,515", "none": ("none",)}[form], K_used
+    return {
+        "3x3": K,
+        "dict": {"fx": 1145.0, "fy": 1145.0},
+        "wrong-shape": K[:2],
+        "lower": lower,
+        "extra-dim": xr.DataArray(np.stack([K, K]), dims=("camera", "row", "col")),
+        "string": "1145,1145,512,515",
+        "none": ("none",),
+    }[form], K_used
 
 
 PARAMS = {  # valid values, invalid values
@@ -162,11 +204,29 @@ PARAMS = {  # valid values, invalid values
     "iterations": ([1, 2, 3], [0, -2, 2.5, "3"]),
     "device": (["cpu", "cpu", "auto"], ["cuda", "cuda:3", "bogus", 3]),
     "settings": (["default"], ["bogus", 5, "parity "]),
-    "override": ([{}, {}, {}, {"initial": "none"}, {"initial_method": "random"}, {"initial_joints": "hips"},
-                  {"step": "parity", "step_size": 1e-3}, {"translation_power": 4.0},
-                  {"final_projection": True}, {"warmup": 0.5}, {"initial": "adam"}],
-                 [{"step_size": -1.0}, {"warp_speed": 9}, {"t_min": 0.5}, {"initial": "magic"},
-                  {"final_projection": "yes"}, {"translation_power": np.inf}]),
+    "override": (
+        [
+            {},
+            {},
+            {},
+            {"initial": "none"},
+            {"initial_method": "random"},
+            {"initial_joints": "hips"},
+            {"step": "parity", "step_size": 1e-3},
+            {"translation_power": 4.0},
+            {"final_projection": True},
+            {"warmup": 0.5},
+            {"initial": "adam"},
+        ],
+        [
+            {"step_size": -1.0},
+            {"warp_speed": 9},
+            {"t_min": 0.5},
+            {"initial": "magic"},
+            {"final_projection": "yes"},
+            {"translation_power": np.inf},
+        ],
+    ),
 }
 
 
@@ -195,8 +255,11 @@ def cases(draw) -> Case:
     if draw(st.integers(0, 4)) == 0:
         ds = xr.concat([ds, ds], dim="individual")
     if draw(st.integers(0, 4)) == 0:  # a frame rate: tracks are lifted as sequences
-        ds.attrs["fps"] = draw(st.sampled_from([25.0, 50.0, 0.0, -1.0, np.nan]) if "fps" in faults
-                               else st.sampled_from([25.0, 50.0]))
+        ds.attrs["fps"] = draw(
+            st.sampled_from([25.0, 50.0, 0.0, -1.0, np.nan])
+            if "fps" in faults
+            else st.sampled_from([25.0, 50.0])
+        )
     if uv == ["u", "v"] and draw(st.booleans()):
         ds = ds.isel(uv=[1, 0])
     if draw(st.booleans()):
@@ -288,12 +351,25 @@ def valid_cases(draw) -> Case:
     conf = rng.uniform(0.3, 1.0, (n, 17))
     conf[rng.random((n, 17)) < 0.15] = 0.0
     conf[:, [0, 1, 4, 7, 8, 11, 14]] = 1.0  # every frame keeps enough joints for a pose
-    ds = xr.Dataset({"keypoints": (("frame", "joint", "uv"), kp), "confidence": (("frame", "joint"), conf),
-                     "K": (("row", "col"), K_H36M)},
-                    coords={"frame": np.arange(n), "joint": np.array(H36M_JOINTS, dtype=object),
-                            "uv": np.array(["u", "v"], dtype=object)})
-    kwargs = {"hypotheses": draw(st.sampled_from([1, 2, 3])), "iterations": draw(st.integers(1, 3)),
-              "dtype": "float64", "device": "cpu", "seed": draw(st.integers(0, 3))}
+    ds = xr.Dataset(
+        {
+            "keypoints": (("frame", "joint", "uv"), kp),
+            "confidence": (("frame", "joint"), conf),
+            "K": (("row", "col"), K_H36M),
+        },
+        coords={
+            "frame": np.arange(n),
+            "joint": np.array(H36M_JOINTS, dtype=object),
+            "uv": np.array(["u", "v"], dtype=object),
+        },
+    )
+    kwargs = {
+        "hypotheses": draw(st.sampled_from([1, 2, 3])),
+        "iterations": draw(st.integers(1, 3)),
+        "dtype": "float64",
+        "device": "cpu",
+        "seed": draw(st.integers(0, 3)),
+    }
     return Case(ds, kwargs)
 
 
@@ -315,7 +391,9 @@ def _transform(prop: str, ds: xr.Dataset, rng: np.random.Generator) -> tuple[xr.
         return ds.assign(keypoints=kp), {}, same
     if prop == "missing joint dropped":
         keep = [j for j in H36M_JOINTS if j not in ("left_wrist", "right_ankle")]
-        zeroed = ds.assign(confidence=ds["confidence"].where(~ds.joint.isin(["left_wrist", "right_ankle"]), 0.0))
+        zeroed = ds.assign(
+            confidence=ds["confidence"].where(~ds.joint.isin(["left_wrist", "right_ankle"]), 0.0)
+        )
         return ds.sel(joint=keep), {}, ("reference", zeroed)
     if prop == "per-frame K":
         return ds.drop_vars("K"), {"K": np.broadcast_to(K_H36M, (n, 3, 3)).copy()}, same
@@ -326,8 +404,17 @@ def _transform(prop: str, ds: xr.Dataset, rng: np.random.Generator) -> tuple[xr.
     raise ValueError(prop)
 
 
-PROPERTIES = ("joint permutation", "dim order", "frame shuffle", "uv order", "missing as NaN",
-              "missing joint dropped", "per-frame K", "dask vs eager", "batch_size")
+PROPERTIES = (
+    "joint permutation",
+    "dim order",
+    "frame shuffle",
+    "uv order",
+    "missing as NaN",
+    "missing joint dropped",
+    "per-frame K",
+    "dask vs eager",
+    "batch_size",
+)
 
 
 def _compare(a: xr.Dataset, b: xr.Dataset) -> str | None:
@@ -335,7 +422,10 @@ def _compare(a: xr.Dataset, b: xr.Dataset) -> str | None:
     pb = b["pose3d"].transpose("frame", "hypothesis", "joint", "coord").values
     if not np.allclose(pa, pb, atol=1e-5, rtol=1e-5):
         return f"pose3d differs by up to {np.nanmax(np.abs(pa - pb)):.3g} m"
-    ea, eb = a["reprojection_error"].values, b["reprojection_error"].transpose(*a["reprojection_error"].dims).values
+    ea, eb = (
+        a["reprojection_error"].values,
+        b["reprojection_error"].transpose(*a["reprojection_error"].dims).values,
+    )
     if not np.allclose(ea, eb, atol=1e-3, rtol=1e-4):
         return "reprojection_error differs"
     if not np.array_equal(a["best_hypothesis"].values, b["best_hypothesis"].values):
@@ -384,8 +474,11 @@ def main(argv: list[str] | None = None) -> int:
             bad[outcome].append(f"{case!r}\n  {detail}")
         total = sum(counts.values())
         if args.report_every and total % args.report_every == 0:
-            print(f"[{time.perf_counter() - start:.0f} s] {total} cases: "
-                  + ", ".join(f"{k} {counts[k]}" for k in OUTCOMES), flush=True)
+            print(
+                f"[{time.perf_counter() - start:.0f} s] {total} cases: "
+                + ", ".join(f"{k} {counts[k]}" for k in OUTCOMES),
+                flush=True,
+            )
 
     quiet = settings(deadline=None, database=None, suppress_health_check=list(HealthCheck))
     seeded = hypothesis.seed(args.seed) if args.seed is not None else (lambda f: f)
@@ -398,6 +491,7 @@ def main(argv: list[str] | None = None) -> int:
 
     generated()
     print(f"generated datasets: {sum(counts.values())} in {time.perf_counter() - start:.0f} s", flush=True)
+
     def metamorphic(prop: str) -> Any:
         @seeded
         @settings(quiet, max_examples=args.metamorphic)
@@ -410,8 +504,10 @@ def main(argv: list[str] | None = None) -> int:
     for prop in PROPERTIES:
         metamorphic(prop)()
     total = sum(counts.values())
-    print(f"cases: {total} ({args.examples} generated + {len(PROPERTIES)} metamorphic properties x "
-          f"{args.metamorphic}) in {time.perf_counter() - start:.0f} s")
+    print(
+        f"cases: {total} ({args.examples} generated + {len(PROPERTIES)} metamorphic properties x "
+        f"{args.metamorphic}) in {time.perf_counter() - start:.0f} s"
+    )
     for outcome in OUTCOMES:
         print(f"  {outcome:<15} {counts[outcome]:>6}")
     for outcome, items in bad.items():

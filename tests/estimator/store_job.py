@@ -22,8 +22,16 @@ def main(argv: list[str]) -> int:
 
     store, frames, batch, iterations = argv[0], int(argv[1]), int(argv[2]), int(argv[3])
     ds, prior = scene_dataset(frames)
-    lift(ds, prior=prior, hypotheses=2, store=store, batch_size=batch, iterations=iterations,
-         progress=False, device="cpu")
+    lift(
+        ds,
+        prior=prior,
+        hypotheses=2,
+        store=store,
+        batch_size=batch,
+        iterations=iterations,
+        progress=False,
+        device="cpu",
+    )
     return 0
 
 

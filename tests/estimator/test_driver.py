@@ -99,8 +99,9 @@ def test_extra_dims_ride_along(data):
     two = xr.concat([ds, ds], dim="individual")
     out = lift(two, prior=prior, **FAST)
     assert out["pose3d"].dims == ("frame", "individual", "hypothesis", "joint", "coord")
-    np.testing.assert_allclose(out["pose3d"].isel(individual=0).values,
-                               out["pose3d"].isel(individual=1).values, atol=1e-5)
+    np.testing.assert_allclose(
+        out["pose3d"].isel(individual=0).values, out["pose3d"].isel(individual=1).values, atol=1e-5
+    )
 
 
 def test_dask_backed_is_lazy_and_equal(data):

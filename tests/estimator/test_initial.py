@@ -8,8 +8,11 @@ from zedo_xr.estimator.initial import driver_mask, fit_initial_pose, fit_initial
 
 def _tensors(uv, n, device, dtype, conf=None):
     u = torch.as_tensor(uv, device=device, dtype=dtype)
-    c = (torch.ones(n, 17, device=device, dtype=dtype) if conf is None
-         else torch.as_tensor(conf, device=device, dtype=dtype))
+    c = (
+        torch.ones(n, 17, device=device, dtype=dtype)
+        if conf is None
+        else torch.as_tensor(conf, device=device, dtype=dtype)
+    )
     K = torch.as_tensor(np.broadcast_to(K_H36M, (n, 3, 3)).copy(), device=device, dtype=dtype)
     return u, c, K
 
@@ -67,10 +70,12 @@ def test_second_yaw_mode_is_the_other_minimum(device):
     rel, absolute, uv = make_scene(3, seed=7)
     u, c, K = _tensors(uv, 3, device, torch.float64)
     canonical = torch.as_tensor(np.broadcast_to(STANDING, (3, 17, 3)).copy(), device=device)
-    pose0, _, err0 = fit_initial_pose(canonical, u, c, K, joints="torso",
-                                      mode_rank=torch.zeros(3, dtype=torch.long))
-    pose1, _, err1 = fit_initial_pose(canonical, u, c, K, joints="torso",
-                                      mode_rank=torch.ones(3, dtype=torch.long))
+    pose0, _, err0 = fit_initial_pose(
+        canonical, u, c, K, joints="torso", mode_rank=torch.zeros(3, dtype=torch.long)
+    )
+    pose1, _, err1 = fit_initial_pose(
+        canonical, u, c, K, joints="torso", mode_rank=torch.ones(3, dtype=torch.long)
+    )
     assert (err1 >= err0 - 1e-9).all()
     # A different local minimum means a clearly different orientation.
     assert ((pose1 - pose0).norm(dim=-1).mean(-1) > 0.02).all()

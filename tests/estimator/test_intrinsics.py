@@ -46,8 +46,9 @@ def test_estimate_focal_scores_every_candidate(device):
     assert np.isfinite(scores["score"].cpu().numpy()).all()
     assert focal_from_fov(size, FOV_GRID_DEG[-1]) <= f <= focal_from_fov(size, FOV_GRID_DEG[0])
     # Leaving the default takes a clear gain; an impossible gain keeps it.
-    f_default, _ = estimate_focal(prior, prior.initial_poses(1), u, c, size, SETTINGS, frames=4,
-                                  iterations=20, min_gain=1.0)
+    f_default, _ = estimate_focal(
+        prior, prior.initial_poses(1), u, c, size, SETTINGS, frames=4, iterations=20, min_gain=1.0
+    )
     assert f_default == pytest.approx(focal_from_fov(size, DEFAULT_FOV_DEG))
     # No valid frame: the default, without scores.
     f_none, s_none = estimate_focal(prior, prior.initial_poses(1), u, torch.zeros_like(c), size, SETTINGS)

@@ -10,8 +10,12 @@ from hypothesis import strategies as st
 
 from tests.estimator.lift_cases import PROPERTIES, Case, cases, run_case, run_property, valid_cases
 
-FAST = settings(deadline=None, database=None, derandomize=True,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+FAST = settings(
+    deadline=None,
+    database=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 
 @settings(FAST, max_examples=100)

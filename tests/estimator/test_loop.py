@@ -28,11 +28,15 @@ def _same_pose_scene(n=5, seed=0):
     return np.broadcast_to(rel[0], (n, 17, 3)).copy(), absolute, proj[..., :2] / proj[..., 2:]
 
 
-@pytest.mark.parametrize("settings", [
-    LoopSettings(iterations=200, step="tweedie", step_size=0.2, translation_power=2.0),
-    LoopSettings(iterations=300, step="parity", step_size=1e-3),
-    LoopSettings(iterations=100, step="tweedie", step_size=0.3, final_projection=True),
-], ids=["tweedie", "parity", "final-projection"])
+@pytest.mark.parametrize(
+    "settings",
+    [
+        LoopSettings(iterations=200, step="tweedie", step_size=0.2, translation_power=2.0),
+        LoopSettings(iterations=300, step="parity", step_size=1e-3),
+        LoopSettings(iterations=100, step="tweedie", step_size=0.3, final_projection=True),
+    ],
+    ids=["tweedie", "parity", "final-projection"],
+)
 def test_loop_recovers_pose_and_translation(device, dtype, settings):
     rel, absolute, uv = _same_pose_scene()
     res, prior = _run(rel, uv, np.ones((5, 17)), settings, device, dtype)
@@ -54,8 +58,9 @@ def test_missing_joints_are_filled_by_prior(device):
     conf[:, [13, 16]] = 0.0  # both wrists missing
     uv = uv.copy()
     uv[:, [13, 16]] = np.nan
-    res, _ = _run(rel, uv, conf, LoopSettings(iterations=200, step="tweedie", step_size=0.2), device,
-                  torch.float64)
+    res, _ = _run(
+        rel, uv, conf, LoopSettings(iterations=200, step="tweedie", step_size=0.2), device, torch.float64
+    )
     pose = res["pose"].cpu().numpy()
     assert np.isfinite(pose).all()
     err = np.linalg.norm(pose - absolute, axis=-1)
@@ -110,8 +115,9 @@ def test_robust_loop_resists_a_wrong_wrist(device):
     uv[:, 13, 0] += 60.0  # left wrist 60 px off in every frame
     errors, weights = {}, {}
     for robust in ("none", "geman_mcclure"):
-        settings = LoopSettings(iterations=200, step="tweedie", step_size=0.2, robust=robust,
-                                robust_scale=4.0, robust_min_px=8.0)
+        settings = LoopSettings(
+            iterations=200, step="tweedie", step_size=0.2, robust=robust, robust_scale=4.0, robust_min_px=8.0
+        )
         res, _ = _run(rel, uv, np.ones((5, 17)), settings, device, torch.float64, std=0.05)
         pose = res["pose"].cpu().numpy()
         err = np.linalg.norm((pose - pose[:, :1]) - rel, axis=-1)

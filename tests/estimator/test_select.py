@@ -22,8 +22,9 @@ def _hypotheses(device, dtype, F=4, S=5, outlier=2, seed=0):
     poses = np.broadcast_to(poses, (F, *poses.shape)).copy()
     # A translation per hypothesis: the score is about shape, not position.
     poses += rng.normal(0, 1.0, (F, S, 1, 3))
-    return torch.as_tensor(poses, device=device, dtype=dtype), int(np.argmin(
-        np.where(np.arange(S) == outlier, np.inf, scales)))
+    return torch.as_tensor(poses, device=device, dtype=dtype), int(
+        np.argmin(np.where(np.arange(S) == outlier, np.inf, scales))
+    )
 
 
 def _evidence(device, dtype, F, S):
@@ -46,8 +47,12 @@ def test_consensus_picks_the_medoid_not_the_outlier(device, dtype):
     score = consensus_score(relative)
     # The pose turned away is farthest from all the others.
     assert (score.argmax(-1) == 2).all()
-    chosen = select_hypothesis("consensus", reprojection_error=torch.zeros(2, 5, device=device, dtype=dtype),
-                               residual=torch.zeros(2, 5, device=device, dtype=dtype), relative=relative)
+    chosen = select_hypothesis(
+        "consensus",
+        reprojection_error=torch.zeros(2, 5, device=device, dtype=dtype),
+        residual=torch.zeros(2, 5, device=device, dtype=dtype),
+        relative=relative,
+    )
     assert chosen.shape == (2,) and chosen.dtype == torch.int64 and chosen.device.type == device.type
     assert (chosen != 2).all()
     assert (chosen == medoid).all()
@@ -66,8 +71,14 @@ def test_single_hypothesis_is_always_chosen(device, dtype):
     reproj, residual = _evidence(device, dtype, 3, 1)
     energy = torch.ones(3, 1, device=device, dtype=dtype)  # the prior-aware rules' evidence
     for rule in RULES:
-        chosen = select_hypothesis(rule, reprojection_error=reproj, residual=residual, relative=relative,
-                                   energy=energy, size_reference=1.0)
+        chosen = select_hypothesis(
+            rule,
+            reprojection_error=reproj,
+            residual=residual,
+            relative=relative,
+            energy=energy,
+            size_reference=1.0,
+        )
         assert chosen.tolist() == [0, 0, 0]
 
 
@@ -89,8 +100,9 @@ def test_combined_prefers_the_hypothesis_best_on_every_score(device, dtype):
     assert score.shape == (4, 5) and score.dtype == dtype
     assert (score.argmin(-1) == medoid).all()
     # Units do not decide: pixels scaled by 1000 give the same choice.
-    scaled = selection_score("combined", reprojection_error=reproj * 1000, residual=residual,
-                             relative=relative)
+    scaled = selection_score(
+        "combined", reprojection_error=reproj * 1000, residual=residual, relative=relative
+    )
     assert scaled.argmin(-1).tolist() == score.argmin(-1).tolist()
 
 

@@ -54,8 +54,12 @@ def test_denoising_rule_combines_energy_and_reprojection():
     assert "denoising" in RULES
     reproj = torch.tensor([[1.0, 1.0, 10.0]])
     energy = torch.tensor([[5.0, 1.0, 0.5]])
-    evidence = {"reprojection_error": reproj, "residual": torch.zeros(1, 3),
-                "relative": torch.zeros(1, 3, 17, 3), "energy": energy}
+    evidence = {
+        "reprojection_error": reproj,
+        "residual": torch.zeros(1, 3),
+        "relative": torch.zeros(1, 3, 17, 3),
+        "energy": energy,
+    }
     # hypothesis 1 fits the image as well as 0 and is far more likely; 2 is likely but off-image
     assert int(select_hypothesis("denoising", **evidence)[0]) == 1
     score = selection_score("denoising", **evidence)
@@ -64,8 +68,12 @@ def test_denoising_rule_combines_energy_and_reprojection():
 
 def test_denoising_rule_needs_energy():
     with pytest.raises(ValueError, match="energy"):
-        selection_score("denoising", reprojection_error=torch.ones(1, 2),
-                        residual=torch.ones(1, 2), relative=torch.zeros(1, 2, 17, 3))
+        selection_score(
+            "denoising",
+            reprojection_error=torch.ones(1, 2),
+            residual=torch.ones(1, 2),
+            relative=torch.zeros(1, 2, 17, 3),
+        )
 
 
 def test_energy_bad_arguments():
@@ -82,8 +90,9 @@ def test_size_rule_rejects_shrunken_and_overgrown_hypotheses(device, dtype):
     relative = torch.stack([base * f for f in (0.6, 1.0, 0.9, 1.5)])[None]
     reference = float(bone_length_sum(base))
     zeros = torch.zeros(1, 4, device=device, dtype=dtype)
-    chosen = select_hypothesis("size", reprojection_error=zeros, residual=zeros, relative=relative,
-                               size_reference=reference)
+    chosen = select_hypothesis(
+        "size", reprojection_error=zeros, residual=zeros, relative=relative, size_reference=reference
+    )
     assert chosen.tolist() == [1]
     score = size_score(relative, reference)
     assert score.dtype == dtype and score.device.type == device.type
@@ -118,7 +127,14 @@ def test_pipeline_feeds_the_prior_aware_rules(rule):
     rel, _, uv = make_scene(n_frames=2)
     prior = GaussianPrior(rel[0])
     prior.hypotheses = {-1: rel}  # its "training poses", for the typical size
-    out = lift_arrays(uv, np.ones(uv.shape[:2]), np.repeat(K_H36M[None], 2, 0), prior=prior,
-                      hypotheses=3, device="cpu", knobs=_TuningKnobs(select=rule))
+    out = lift_arrays(
+        uv,
+        np.ones(uv.shape[:2]),
+        np.repeat(K_H36M[None], 2, 0),
+        prior=prior,
+        hypotheses=3,
+        device="cpu",
+        knobs=_TuningKnobs(select=rule),
+    )
     best = out["best_hypothesis"]
     assert best.shape == (2,) and ((best >= 0) & (best < 3)).all()

@@ -43,8 +43,11 @@ def track_scene(F=24, E=1, seed=0):
 def _tensors(uv, conf, device, dtype):
     F, E = uv.shape[:2]
     K = np.broadcast_to(K_H36M, (F, E, 3, 3)).copy()
-    return (torch.as_tensor(uv, device=device, dtype=dtype), torch.as_tensor(conf, device=device, dtype=dtype),
-            torch.as_tensor(K, device=device, dtype=dtype))
+    return (
+        torch.as_tensor(uv, device=device, dtype=dtype),
+        torch.as_tensor(conf, device=device, dtype=dtype),
+        torch.as_tensor(K, device=device, dtype=dtype),
+    )
 
 
 def _mpjpe(pose, rel):
@@ -80,7 +83,9 @@ def test_keyframes_and_interpolate(device):
     key = keyframes(valid, 4)
     assert key[:, 0].nonzero().flatten().tolist() == [0, 4, 8, 10]
     assert key[:, 1].nonzero().flatten().tolist() == [0, 10]
-    values = torch.where(key, torch.arange(11, device=device).unsqueeze(-1).float() * 2, torch.zeros(11, 2, device=device))
+    values = torch.where(
+        key, torch.arange(11, device=device).unsqueeze(-1).float() * 2, torch.zeros(11, 2, device=device)
+    )
     out, found = interpolate(values.unsqueeze(-1), key)
     assert found.all()
     assert torch.allclose(out[:, 0, 0], torch.arange(11, device=device).float() * 2)
@@ -110,7 +115,9 @@ def test_lift_tracks_recovers_poses_with_fewer_network_poses(device, dtype):
     assert seq["valid"].all() and not seq["interpolated"].any()
     assert seq["bone_lengths"].shape == (2, 16)
     prior.poses = 0
-    frames = lift_frames(prior, canonical, u.reshape(-1, 17, 2), c.reshape(-1, 17), K.reshape(-1, 3, 3), SETTINGS)
+    frames = lift_frames(
+        prior, canonical, u.reshape(-1, 17, 2), c.reshape(-1, 17), K.reshape(-1, 3, 3), SETTINGS
+    )
     # Warm start: keyframes every 4th frame + a short joint refinement of all frames.
     assert seq_poses < 0.6 * prior.poses, (seq_poses, prior.poses)
     err_seq = _mpjpe(seq["pose"][:, :, 0], rel).mean()
@@ -126,12 +133,29 @@ def test_warm_start_needs_fewer_iterations(device):
     bent = STANDING.copy()
     bent[11:] += [0.0, -0.3, -0.2]  # the initial pose has its arms raised and forward
     prior = GaussianPrior(STANDING, std=0.05, centres=bent).to(device, torch.float64)
-    common = dict(refine_iterations=8, refine_t_max=0.03, shared_bones=False, smooth_strength=0.0,
-                  smooth_seconds=0.0)
-    warm = lift_tracks(prior, prior.initial_poses(1), u, c, K, fps=25.0, settings=SETTINGS,
-                       sequence=SequenceSettings(key_step=4, **common))
-    cold = lift_tracks(prior, prior.initial_poses(1), u, c, K, fps=25.0, settings=SETTINGS,
-                       sequence=SequenceSettings(key_step=1, **common))
+    common = dict(
+        refine_iterations=8, refine_t_max=0.03, shared_bones=False, smooth_strength=0.0, smooth_seconds=0.0
+    )
+    warm = lift_tracks(
+        prior,
+        prior.initial_poses(1),
+        u,
+        c,
+        K,
+        fps=25.0,
+        settings=SETTINGS,
+        sequence=SequenceSettings(key_step=4, **common),
+    )
+    cold = lift_tracks(
+        prior,
+        prior.initial_poses(1),
+        u,
+        c,
+        K,
+        fps=25.0,
+        settings=SETTINGS,
+        sequence=SequenceSettings(key_step=1, **common),
+    )
     between = [f for f in range(24) if f % 4]
     err_warm = _mpjpe(warm["pose"][between, 0, 0], rel[between, 0]).mean()
     err_cold = _mpjpe(cold["pose"][between, 0, 0], rel[between, 0]).mean()
@@ -161,8 +185,16 @@ def test_lift_tracks_shares_bone_lengths(device):
     seq = lift_tracks(prior, prior.initial_poses(2), u, c, K, fps=25.0, settings=SETTINGS)
     lengths = bone_lengths(seq["relative"][:, 0])  # (F, S, 16)
     assert torch.allclose(lengths, seq["bone_lengths"][0].expand_as(lengths), atol=1e-6)
-    free = lift_tracks(prior, prior.initial_poses(2), u, c, K, fps=25.0, settings=SETTINGS,
-                       sequence=SequenceSettings(shared_bones=False))
+    free = lift_tracks(
+        prior,
+        prior.initial_poses(2),
+        u,
+        c,
+        K,
+        fps=25.0,
+        settings=SETTINGS,
+        sequence=SequenceSettings(shared_bones=False),
+    )
     assert bone_lengths(free["relative"][:, 0]).std(0).max() > 1e-4
     assert torch.isnan(free["bone_lengths"]).all()
 
@@ -171,9 +203,9 @@ def test_lift_tracks_missing_frames_are_nan_or_bridged(device):
     rel, absolute, uv = track_scene(F=30)
     conf = np.ones(uv.shape[:-1])
     uv = uv.copy()
-    conf[5:7] = 0.0          # a 2-frame gap: bridged
-    conf[14:24] = 0.0        # a 10-frame gap (0.4 s at 25 fps): not bridged
-    conf[27:, :, 5:] = 0.0   # 5 joints at the end: too few, invalid, trailing
+    conf[5:7] = 0.0  # a 2-frame gap: bridged
+    conf[14:24] = 0.0  # a 10-frame gap (0.4 s at 25 fps): not bridged
+    conf[27:, :, 5:] = 0.0  # 5 joints at the end: too few, invalid, trailing
     uv[conf == 0] = np.nan
     u, c, K = _tensors(uv, conf, device, torch.float32)
     prior = GaussianPrior(rel[0, 0], std=0.05).to(device, torch.float32)

@@ -84,8 +84,10 @@ def _raise(*args, **kwargs):
     raise KeyboardInterrupt
 
 
-@pytest.mark.parametrize("change", [dict(hypotheses=3), dict(iterations=11), dict(seed=1),
-                                    dict(step_size=0.2), dict(dtype="float64")])
+@pytest.mark.parametrize(
+    "change",
+    [dict(hypotheses=3), dict(iterations=11), dict(seed=1), dict(step_size=0.2), dict(dtype="float64")],
+)
 def test_other_settings_are_refused_with_what_differs(job, tmp_path, change):
     ds, prior = job
     path = tmp_path / "s.zarr"
@@ -107,8 +109,11 @@ def test_rerun_with_another_batch_size_says_what_to_do(job, tmp_path, monkeypatc
     with pytest.raises(KeyboardInterrupt):
         lift(ds, prior=prior, store=path, batch_size=4, iterations=10, **RUN)
     monkeypatch.undo()
-    with pytest.raises(StoreError, match=r"frame_chunk: expected the store's 4 \(batch_size .*got 5; "
-                       r"resume with the same batch_size.*overwrite=True"):
+    with pytest.raises(
+        StoreError,
+        match=r"frame_chunk: expected the store's 4 \(batch_size .*got 5; "
+        r"resume with the same batch_size.*overwrite=True",
+    ):
         lift(ds, prior=prior, store=path, batch_size=5, iterations=10, **RUN)
     out = lift(ds, prior=prior, store=path, batch_size=5, iterations=10, overwrite=True, **RUN)
     assert int(out.sizes["frame"]) == 12
@@ -121,8 +126,15 @@ def test_cli_overwrite_flag(job, tmp_path, monkeypatch, capsys):
     ds, prior = job
     to_zarr(ds, tmp_path / "in.zarr")
     monkeypatch.setattr(pipeline, "load_model", lambda *a: prior)
-    args = ["lift", str(tmp_path / "in.zarr"), "--out", str(tmp_path / "o.zarr"), "--device", "cpu",
-            "--no-progress"]
+    args = [
+        "lift",
+        str(tmp_path / "in.zarr"),
+        "--out",
+        str(tmp_path / "o.zarr"),
+        "--device",
+        "cpu",
+        "--no-progress",
+    ]
     assert cli.main([*args, "--iterations", "5"]) == 0
     assert cli.main([*args, "--iterations", "6"]) == 1
     err = capsys.readouterr().err
@@ -173,9 +185,21 @@ def test_full_disk_then_rerun_equals_uninterrupted(job, tmp_path, monkeypatch):
 
 def _start_job(path: Path, frames: int, batch: int, iterations: int) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
-    return subprocess.Popen([sys.executable, "-m", "tests.estimator.store_job", str(path), str(frames),
-                             str(batch), str(iterations)], cwd=REPO, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tests.estimator.store_job",
+            str(path),
+            str(frames),
+            str(batch),
+            str(iterations),
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def _kill_when(proc: subprocess.Popen, ready, timeout: float = 120.0) -> bool:

@@ -36,18 +36,26 @@ BAD = [
     (dict(iterations=0), r"iterations: expected an integer >= 1 or None, got 0"),
     (dict(seed=-1), r"seed: expected an integer in \[0, 2\*\*63\), got -1"),
     (dict(seed="a"), r"seed: expected an integer"),
-    (dict(device="bogus"), r"device: expected 'auto', 'cpu', 'cuda', 'cuda:N' or a torch.device, got 'bogus'"),
+    (
+        dict(device="bogus"),
+        r"device: expected 'auto', 'cpu', 'cuda', 'cuda:N' or a torch.device, got 'bogus'",
+    ),
     (dict(progress="yes"), r"progress: expected True or False, got 'yes'"),
     (dict(overwrite="yes"), r"overwrite: expected True or False, got 'yes'"),
     (dict(store=5), r"store: expected a path or a zarr store, got int"),
     (dict(prior=5), r"prior: expected 'default', a prior directory or a loaded Prior, got int"),
-    (dict(settings="fastest"), r"settings: expected one of \['default', 'parity'\] or a LiftSettings, got 'fastest'"),
+    (
+        dict(settings="fastest"),
+        r"settings: expected one of \['default', 'parity'\] or a LiftSettings, got 'fastest'",
+    ),
     (dict(step_size=-1.0), r"step_size: expected a finite number in"),
     (dict(initial="magic"), r"initial: expected one of \['grid', 'adam', 'none'\], got 'magic'"),
     (dict(warp_speed=9), r"settings: unexpected setting\(s\) \['warp_speed'\]; expected names from"),
     (dict(K={"fx": 1145.0}), r"K: expected a 3x3 array, an \(frame, 3, 3\) array or a DataArray .*got dict"),
-    (dict(K=xr.DataArray(np.stack([K_H36M, K_H36M]), dims=("camera", "row", "col"))),
-     r"K: expected dims among the keypoints' .* got \('camera', 'row', 'col'\) \(unknown \('camera',\)\)"),
+    (
+        dict(K=xr.DataArray(np.stack([K_H36M, K_H36M]), dims=("camera", "row", "col"))),
+        r"K: expected dims among the keypoints' .* got \('camera', 'row', 'col'\) \(unknown \('camera',\)\)",
+    ),
 ]
 
 
@@ -72,10 +80,13 @@ def test_cuda_without_cuda_is_a_clear_error(data):
         lift(ds, prior=prior, **{**FAST, "device": "cuda"})
 
 
-@pytest.mark.parametrize(("scale", "message"), [
-    (1e20, r"keypoints: expected pixel coordinates within \+-1e\+06, got \|value\| up to"),
-    (1e30, r"keypoints: expected pixel coordinates within"),
-])
+@pytest.mark.parametrize(
+    ("scale", "message"),
+    [
+        (1e20, r"keypoints: expected pixel coordinates within \+-1e\+06, got \|value\| up to"),
+        (1e30, r"keypoints: expected pixel coordinates within"),
+    ],
+)
 def test_keypoints_that_overflow_float32_are_refused(data, scale, message):
     """Issue 10.8: around 1e20-1e30 px they used to become NaN/inf poses."""
     ds, prior = data
@@ -115,7 +126,9 @@ def test_uv_labels_are_respected(data):
     np.testing.assert_allclose(swapped["pose3d"].values, ref["pose3d"].values, atol=1e-6)
     unlabeled = lift(ds.drop_vars("uv"), prior=prior, **FAST)
     np.testing.assert_allclose(unlabeled["pose3d"].values, ref["pose3d"].values, atol=1e-6)
-    with pytest.raises(SchemaError, match=r"uv: expected the labels \['u', 'v'\] \(or no labels\), got \['x', 'y'\]"):
+    with pytest.raises(
+        SchemaError, match=r"uv: expected the labels \['u', 'v'\] \(or no labels\), got \['x', 'y'\]"
+    ):
         lift(ds.assign_coords(uv=np.array(["x", "y"], dtype=object)), prior=prior, **FAST)
 
 
@@ -125,7 +138,8 @@ def test_lift_settings_stand_alone():
     assert isinstance(s.loop, LoopSettings) and s == PRESETS["default"]
     assert resolve_settings("parity").loop.iterations == 1000
     assert s.replace(iterations=7, initial_joints="hips") == LiftSettings(
-        initial_joints="hips", loop=LoopSettings(iterations=7))
+        initial_joints="hips", loop=LoopSettings(iterations=7)
+    )
     assert LiftSettings.from_dict(s.to_dict()) == s
     with pytest.raises(ValueError, match=r"loop: expected a LoopSettings, got NoneType"):
         LiftSettings(loop=None)
@@ -147,8 +161,10 @@ def test_import_zedo_xr_and_settings_stay_torch_free():
     import subprocess
     import sys
 
-    code = ("import sys, zedo_xr, zedo_xr.estimator, zedo_xr.estimator.settings, zedo_xr.device; "
-            "print('torch' in sys.modules)")
+    code = (
+        "import sys, zedo_xr, zedo_xr.estimator, zedo_xr.estimator.settings, zedo_xr.device; "
+        "print('torch' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 

@@ -13,15 +13,24 @@ def _conf(visible, device, dtype):
 
 def test_frame_validity_rule(device, dtype):
     arms = ["left_shoulder", "left_elbow", "left_wrist", "right_elbow", "right_wrist", "head"]
-    limbs_only = ["left_elbow", "left_wrist", "right_elbow", "right_wrist", "left_knee",
-                  "left_ankle", "right_knee"]
-    c = torch.stack([
-        torch.ones(17, device=device, dtype=dtype),
-        _conf(arms, device, dtype),            # 6 joints with a shoulder: valid
-        _conf(arms[1:], device, dtype),        # 5 joints: too few
-        _conf(limbs_only, device, dtype),      # 7 joints but no hip or shoulder
-        torch.zeros(17, device=device, dtype=dtype),
-    ])
+    limbs_only = [
+        "left_elbow",
+        "left_wrist",
+        "right_elbow",
+        "right_wrist",
+        "left_knee",
+        "left_ankle",
+        "right_knee",
+    ]
+    c = torch.stack(
+        [
+            torch.ones(17, device=device, dtype=dtype),
+            _conf(arms, device, dtype),  # 6 joints with a shoulder: valid
+            _conf(arms[1:], device, dtype),  # 5 joints: too few
+            _conf(limbs_only, device, dtype),  # 7 joints but no hip or shoulder
+            torch.zeros(17, device=device, dtype=dtype),
+        ]
+    )
     valid = frame_validity(c)
     assert valid.tolist() == [True, True, False, False, False]
     assert valid.device.type == device.type and valid.dtype == torch.bool
@@ -37,8 +46,10 @@ def test_frame_validity_errors():
 
 
 def test_neighbours_and_bridgeable_per_track(device):
-    valid = torch.tensor([[True, False], [False, False], [False, True], [True, True],
-                          [False, True], [False, False]], device=device)
+    valid = torch.tensor(
+        [[True, False], [False, False], [False, True], [True, True], [False, True], [False, False]],
+        device=device,
+    )
     previous, following = neighbours(valid)
     assert previous[:, 0].tolist() == [0, 0, 0, 3, 3, 3]
     assert following[:, 1].tolist() == [2, 2, 2, 3, 4, 6]

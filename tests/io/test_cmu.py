@@ -32,13 +32,21 @@ def _converter():
 
 def _original(path: Path, positions: dict, fps: dict, valid: dict) -> Path:
     """A file laid out like the shared cmu_h36m17.npz: pickled dicts of arrays."""
+
     def obj(d):
         a = np.empty((), dtype=object)
         a[()] = d
         return a
 
-    np.savez(path, positions_3d=obj(positions), fps=obj(fps), valid=obj(valid),
-             joint_names=np.array(["j"] * 17), parents=np.arange(17) - 1, metadata=np.array("m"))
+    np.savez(
+        path,
+        positions_3d=obj(positions),
+        fps=obj(fps),
+        valid=obj(valid),
+        joint_names=np.array(["j"] * 17),
+        parents=np.arange(17) - 1,
+        metadata=np.array("m"),
+    )
     return path
 
 
@@ -76,9 +84,12 @@ def test_conversion_is_read_without_pickle_and_matches(tmp_path, monkeypatch):
     rng = np.random.default_rng(0)
     seqs = {"b/walk": rng.normal(size=(5, 17, 3)), "a/jump": rng.normal(size=(3, 17, 3))}
     valid = {"b/walk": np.array([1, 1, 0, 1, 1], bool), "a/jump": np.ones(3, bool)}
-    original = _original(tmp_path / "cmu_h36m17.npz", {"train": seqs, "test": seqs},
-                         {"train": {k: 120.0 for k in seqs}, "test": {k: 120.0 for k in seqs}},
-                         {"train": valid, "test": valid})
+    original = _original(
+        tmp_path / "cmu_h36m17.npz",
+        {"train": seqs, "test": seqs},
+        {"train": {k: 120.0 for k in seqs}, "test": {k: 120.0 for k in seqs}},
+        {"train": valid, "test": valid},
+    )
     with pytest.raises(SchemaError, match="convert it once"):
         load_cmu(original)
     out = _converter().convert(original, converted_path(original))

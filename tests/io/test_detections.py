@@ -96,9 +96,7 @@ def write_openpose(folder, frames):
     for i, people in enumerate(frames):
         data = {
             "version": 1.3,
-            "people": [
-                {"person_id": [-1], "pose_keypoints_2d": p.ravel().tolist()} for p in people
-            ],
+            "people": [{"person_id": [-1], "pose_keypoints_2d": p.ravel().tolist()} for p in people],
         }
         (folder / f"clip_{i:012d}_keypoints.json").write_text(json.dumps(data))
 
@@ -150,10 +148,16 @@ def alphapose_results(rng, n_frames=12, tracks=(1, 4), n_joints=26, overshoot=Tr
             s = rng.uniform(0.05, 0.98, n_joints)
             if overshoot and f == 3 and t == 1:
                 s[HALPE.index("nose")] = 1.04  # heatmap overshoot, as AlphaPose writes
-            results.append({"image_id": f"{f}.jpg", "category_id": 1,
-                            "keypoints": np.column_stack([xy, s]).ravel().round(3).tolist(),
-                            "score": float(rng.uniform(1.5, 3.2)), "box": [150.0, 120.0, 300.0, 600.0],
-                            "idx": [float(t)] if f % 2 else t})
+            results.append(
+                {
+                    "image_id": f"{f}.jpg",
+                    "category_id": 1,
+                    "keypoints": np.column_stack([xy, s]).ravel().round(3).tolist(),
+                    "score": float(rng.uniform(1.5, 3.2)),
+                    "box": [150.0, 120.0, 300.0, 600.0],
+                    "idx": [float(t)] if f % 2 else t,
+                }
+            )
     return results
 
 
@@ -161,7 +165,9 @@ def test_alphapose_halpe26_with_tracks(tmp_path, rng):
     results = alphapose_results(rng)
     path = tmp_path / "alphapose-results.json"
     path.write_text(json.dumps(results))
-    with pytest.warns(UserWarning, match=r"keypoint scores: clipped 1 detector scores above 1 \(largest 1.04\)"):
+    with pytest.warns(
+        UserWarning, match=r"keypoint scores: clipped 1 detector scores above 1 \(largest 1.04\)"
+    ):
         ds = load_coco_keypoints(path)
     assert ds.attrs["skeleton_source"] == "halpe26"
     assert ds.sizes == {"frame": 12, "individual": 2, "joint": 17, "uv": 2}
@@ -182,7 +188,9 @@ def test_alphapose_halpe26_with_tracks(tmp_path, rng):
     validate_confidence(ds["confidence"])
 
 
-@pytest.mark.parametrize(("n_joints", "skeleton"), [(17, "coco17"), (133, "coco_wholebody133"), (136, "halpe136")])
+@pytest.mark.parametrize(
+    ("n_joints", "skeleton"), [(17, "coco17"), (133, "coco_wholebody133"), (136, "halpe136")]
+)
 def test_other_coco_format_sizes(tmp_path, rng, n_joints, skeleton):
     path = tmp_path / "results.json"
     path.write_text(json.dumps(alphapose_results(rng, 3, (0,), n_joints, overshoot=False)))
@@ -200,11 +208,15 @@ def test_absurd_scores_and_mixed_sizes_are_refused(tmp_path, rng):
     results[0]["keypoints"] = kp.ravel().tolist()
     path = tmp_path / "results.json"
     path.write_text(json.dumps(results))
-    with pytest.raises(SchemaError, match=r"keypoint scores: expected scores in \[0, 1\] .*got range \[.*, 87\]"):
+    with pytest.raises(
+        SchemaError, match=r"keypoint scores: expected scores in \[0, 1\] .*got range \[.*, 87\]"
+    ):
         load_coco_keypoints(path)
     results[0]["keypoints"] = results[0]["keypoints"][:51]
     path.write_text(json.dumps(results))
-    with pytest.raises(SchemaError, match=r"keypoints: expected 51 \(coco17\), 78 \(halpe26\).*got \[51, 78\]"):
+    with pytest.raises(
+        SchemaError, match=r"keypoints: expected 51 \(coco17\), 78 \(halpe26\).*got \[51, 78\]"
+    ):
         load_coco_keypoints(path)
     path.write_text("{not json")
     with pytest.raises(SchemaError, match="invalid JSON"):

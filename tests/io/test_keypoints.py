@@ -66,7 +66,9 @@ def test_scores_slightly_above_one_are_clipped_once(rng):
     coco = rng.uniform(300, 700, (5, 17, 2))
     scores = np.full((5, 17), 0.8)
     scores[0, :3] = [1.04, 1.01, np.nan]
-    with pytest.warns(UserWarning, match=r"confidence: clipped 2 detector scores above 1 \(largest 1.04\) to 1"):
+    with pytest.warns(
+        UserWarning, match=r"confidence: clipped 2 detector scores above 1 \(largest 1.04\) to 1"
+    ):
         ds = keypoints_dataset(coco, "coco17", confidence=scores)
     assert float(ds.confidence.max()) <= 1.0
     # nose (index 0) feeds H36M's neck/nose: clipped to 1
@@ -95,6 +97,9 @@ def test_shapes_and_image_size_checks(rng):
 def test_single_frame_and_skeleton_hint(rng):
     ds = keypoints_dataset(rng.uniform(300, 700, (17, 2)), "coco17")
     assert ds.sizes["frame"] == 1
-    with pytest.raises(SchemaError, match=r"expected the 26 joints of skeleton 'halpe26', got 17 "
-                                          r"\(skeletons with 17 joints: coco17, h36m17, mpi_inf_3dhp17\)"):
+    with pytest.raises(
+        SchemaError,
+        match=r"expected the 26 joints of skeleton 'halpe26', got 17 "
+        r"\(skeletons with 17 joints: coco17, h36m17, mpi_inf_3dhp17\)",
+    ):
         keypoints_dataset(rng.uniform(300, 700, (3, 17, 2)), "halpe26")

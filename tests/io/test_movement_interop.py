@@ -114,13 +114,9 @@ def test_to_movement_best_and_round_trip():
     assert json.loads(mv.attrs["log"])[-1]["operation"] == "zedo_xr.io.to_movement"
     best = out["best_hypothesis"].values
     for f in range(5):
-        np.testing.assert_array_equal(
-            mv["position"].values[f, :, :, 0], out["pose3d"].values[f, best[f]].T
-        )
+        np.testing.assert_array_equal(mv["position"].values[f, :, :, 0], out["pose3d"].values[f, best[f]].T)
     back = from_movement(mv)
-    np.testing.assert_allclose(
-        back["pose3d"].values, mv["position"].values[..., 0].transpose(0, 2, 1)
-    )
+    np.testing.assert_allclose(back["pose3d"].values, mv["position"].values[..., 0].transpose(0, 2, 1))
     assert list(back["frame"].values) == list(range(5))
 
 
@@ -153,8 +149,14 @@ def _real_movement(names, n_space=2, fps=30.0, n_ind=1, seed=0):
     rng = np.random.default_rng(seed)
     pos = rng.uniform(300, 700, (8, n_space, len(names), n_ind))
     conf = rng.uniform(0.6, 1.0, (8, len(names), n_ind))
-    return load_poses.from_numpy(pos, conf, individual_names=[f"id_{i}" for i in range(n_ind)],
-                                 keypoint_names=list(names), fps=fps, source_software="test")
+    return load_poses.from_numpy(
+        pos,
+        conf,
+        individual_names=[f"id_{i}" for i in range(n_ind)],
+        keypoint_names=list(names),
+        fps=fps,
+        source_software="test",
+    )
 
 
 def _dims():
@@ -185,9 +187,14 @@ def test_real_movement_3d_out_equals_movements_own_dataset():
 
     out = lifted(fps=30.0)
     mv = to_movement(out)
-    best = out["pose3d"].isel(hypothesis=out["best_hypothesis"]).values     # (frame, joint, coord)
-    ref = load_poses.from_numpy(best.transpose(0, 2, 1)[..., None], out["confidence"].values[..., None],
-                                individual_names=["id_0"], keypoint_names=list(H36M_JOINTS), fps=30.0)
+    best = out["pose3d"].isel(hypothesis=out["best_hypothesis"]).values  # (frame, joint, coord)
+    ref = load_poses.from_numpy(
+        best.transpose(0, 2, 1)[..., None],
+        out["confidence"].values[..., None],
+        individual_names=["id_0"],
+        keypoint_names=list(H36M_JOINTS),
+        fps=30.0,
+    )
     assert mv["position"].dims == ref["position"].dims
     for name in ("position", "confidence"):
         np.testing.assert_allclose(mv[name].values, ref[name].values)
@@ -196,9 +203,11 @@ def test_real_movement_3d_out_equals_movements_own_dataset():
     np.testing.assert_allclose(mv["time"].values, ref["time"].values)
     assert list(mv["space"].values) == ["x", "y", "z"]
     velocity = compute_velocity(mv["position"])
-    np.testing.assert_allclose(velocity.isel(time=2).values,
-                               (mv["position"].isel(time=3) - mv["position"].isel(time=1)).values * 15.0,
-                               rtol=1e-6)
+    np.testing.assert_allclose(
+        velocity.isel(time=2).values,
+        (mv["position"].isel(time=3) - mv["position"].isel(time=1)).values * 15.0,
+        rtol=1e-6,
+    )
 
 
 def test_real_movement_round_trip_through_lift():
@@ -209,9 +218,13 @@ def test_real_movement_round_trip_through_lift():
 
     load_poses = pytest.importorskip("movement.io.load_poses")
     views = make_views(load_demo_clip().isel(frame=slice(0, 4)), seed=0, camera="fixed")
-    src = load_poses.from_numpy(views["keypoints"].values.transpose(0, 2, 1)[..., None],
-                                np.ones((4, 17, 1)), individual_names=["jumper"],
-                                keypoint_names=[str(j) for j in views["joint"].values], fps=30.0)
+    src = load_poses.from_numpy(
+        views["keypoints"].values.transpose(0, 2, 1)[..., None],
+        np.ones((4, 17, 1)),
+        individual_names=["jumper"],
+        keypoint_names=[str(j) for j in views["joint"].values],
+        fps=30.0,
+    )
     out = zedo_xr.lift(src, K=views["K"].values[0], hypotheses=5, iterations=5, progress=False)
     assert out["pose3d"].dims == ("frame", "hypothesis", "joint", "coord")
     mv = out.zedo.to_movement()
@@ -226,6 +239,9 @@ def test_real_movement_round_trip_through_lift():
 
 def test_unknown_keypoint_names_say_what_to_do():
     src = movement_ds(names=["snout", "tail_base"])
-    with pytest.raises(SchemaError, match=r"keypoint names: expected the joint names of a known skeleton .*"
-                                          r"from_movement\(ds, skeleton=\.\.\.\)"):
+    with pytest.raises(
+        SchemaError,
+        match=r"keypoint names: expected the joint names of a known skeleton .*"
+        r"from_movement\(ds, skeleton=\.\.\.\)",
+    ):
         zedo_xr.lift(src, K=np.eye(3))

@@ -61,11 +61,19 @@ def _arm(side, x):
 _HEAD = _joint("Head", "0 8 0", _END)
 _UPPER = _joint("Spine1", "0 20 0", _joint("Neck", "0 20 0", _HEAD + _arm("Left", 15) + _arm("Right", -15)))
 # a T-pose facing +Z (Y up): the subject's left is +X
-_BVH = ("HIERARCHY\nROOT Hips\n{\nOFFSET 0 90 0\n"
-        "CHANNELS 6 Xposition Yposition Zposition Zrotation Xrotation Yrotation\n"
-        + _joint("Spine", "0 10 0", _UPPER) + _leg("Left", 10) + _leg("Right", -10) + "}\n"
-        "MOTION\nFrames: 2\nFrame Time: 0.033333\n"
-        + " ".join(["0"] * (6 + 3 * 16)) + "\n" + " ".join(["0"] * (6 + 3 * 16)) + "\n")
+_BVH = (
+    "HIERARCHY\nROOT Hips\n{\nOFFSET 0 90 0\n"
+    "CHANNELS 6 Xposition Yposition Zposition Zrotation Xrotation Yrotation\n"
+    + _joint("Spine", "0 10 0", _UPPER)
+    + _leg("Left", 10)
+    + _leg("Right", -10)
+    + "}\n"
+    "MOTION\nFrames: 2\nFrame Time: 0.033333\n"
+    + " ".join(["0"] * (6 + 3 * 16))
+    + "\n"
+    + " ".join(["0"] * (6 + 3 * 16))
+    + "\n"
+)
 
 
 @pytest.mark.parametrize("style", ["plural", "singular"])
@@ -77,8 +85,11 @@ def test_movement_datasets_are_read_in_either_dim_style(tmp_path, style):
 
     poses = _poses(6)
     kp, ind = ("keypoints", "individuals") if style == "plural" else ("keypoint", "individual")
-    position = xr.DataArray(poses.transpose(0, 2, 1)[..., None], dims=("time", "space", kp, ind),
-                            coords={"space": ["x", "y", "z"], kp: list(H36M_JOINTS), ind: ["id_0"]})
+    position = xr.DataArray(
+        poses.transpose(0, 2, 1)[..., None],
+        dims=("time", "space", kp, ind),
+        coords={"space": ["x", "y", "z"], kp: list(H36M_JOINTS), ind: ["id_0"]},
+    )
     ds = xr.Dataset({"position": position}, attrs={"fps": 30.0})
     ds.to_netcdf(tmp_path / "m.nc", engine="scipy")
     da = load_poses3d(tmp_path / "m.nc", units="m")

@@ -155,9 +155,12 @@ def test_other_identity_is_refused_with_what_differs(tmp_path):
     writer = ChunkedZarrWriter(store, ds, frame_chunk=4, identity=first)
     writer.write(0, ds.isel(frame=writer.frames(0)))
     other = {"inputs": "bbb", "settings": {"hypotheses": 3, "iterations": 50}}
-    with pytest.raises(StoreError, match=r"an unfinished store of other ones \(inputs: 'aaa' in the "
-                       r"store, 'bbb' now; settings.iterations: 100 in the store, 50 now\).*"
-                       r"overwrite=True"):
+    with pytest.raises(
+        StoreError,
+        match=r"an unfinished store of other ones \(inputs: 'aaa' in the "
+        r"store, 'bbb' now; settings.iterations: 100 in the store, 50 now\).*"
+        r"overwrite=True",
+    ):
         ChunkedZarrWriter(store, ds, frame_chunk=4, identity=other)
     # The same identity resumes; overwrite=True starts over with the new one.
     assert ChunkedZarrWriter(store, ds, frame_chunk=4, identity=first).pending() == [1]
@@ -285,11 +288,15 @@ def test_creating_a_huge_store_allocates_no_result(tmp_path):
     import dask.array as da
 
     n, S = 50_000, 20
-    template = xr.Dataset({
-        "pose3d": (("frame", "hypothesis", "joint", "coord"),
-                   da.full((n, S, 17, 3), np.nan, dtype=np.float32, chunks=(256, S, 17, 3))),
-        "best_hypothesis": ("frame", da.full(n, -1, dtype=np.int64, chunks=256)),
-    })
+    template = xr.Dataset(
+        {
+            "pose3d": (
+                ("frame", "hypothesis", "joint", "coord"),
+                da.full((n, S, 17, 3), np.nan, dtype=np.float32, chunks=(256, S, 17, 3)),
+            ),
+            "best_hypothesis": ("frame", da.full(n, -1, dtype=np.int64, chunks=256)),
+        }
+    )
     tracemalloc.start()
     writer = ChunkedZarrWriter(tmp_path / "huge.zarr", template, frame_chunk=256)
     chunk = template.isel(frame=writer.frames(5)).compute()

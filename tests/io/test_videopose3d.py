@@ -80,8 +80,11 @@ def test_bad_files(tmp_path, rng):
     np.savez_compressed(tmp_path / "c.npz", positions_2d={}, metadata={"layout_name": "openpose"})
     with pytest.raises(SchemaError, match=r"layout_name: expected one of \['coco', 'h36m', .*got 'openpose'"):
         load_videopose3d_2d(tmp_path / "c.npz")
-    np.savez_compressed(tmp_path / "d.npz", positions_2d={"S1": {"a": [rng.random((3, 17, 2))]}},
-                        metadata={"layout_name": "humaneva15"})
+    np.savez_compressed(
+        tmp_path / "d.npz",
+        positions_2d={"S1": {"a": [rng.random((3, 17, 2))]}},
+        metadata={"layout_name": "humaneva15"},
+    )
     with pytest.raises(SchemaError, match=r"expected 15 joints \(layout 'humaneva15'\), got 17"):
         load_videopose3d_2d(tmp_path / "d.npz")
 
@@ -103,8 +106,16 @@ def _metadata(layout, n):
     return {"layout_name": layout, "num_joints": n, "keypoints_symmetry": [[], []]}
 
 
-@pytest.mark.parametrize(("layout", "skeleton"), [("humaneva15", "humaneva15"), ("humaneva20", "humaneva20"),
-                                                  ("coco", "coco17"), ("mpii", "mpii16"), ("h36m", "h36m17")])
+@pytest.mark.parametrize(
+    ("layout", "skeleton"),
+    [
+        ("humaneva15", "humaneva15"),
+        ("humaneva20", "humaneva20"),
+        ("coco", "coco17"),
+        ("mpii", "mpii16"),
+        ("h36m", "h36m17"),
+    ],
+)
 def test_2d_layouts(tmp_path, rng, layout, skeleton):
     from zedo_xr.skeleton import get_skeleton
 
@@ -112,10 +123,16 @@ def test_2d_layouts(tmp_path, rng, layout, skeleton):
     n = len(sk.joints)
     # HumanEva files: subjects 'Train/S1', actions 'Walking 1 chunk0', three cameras of which one
     # may have no detections (None), as prepare_data_humaneva.py writes them.
-    cams = [rng.uniform(50, 600, (6, n, 2)).astype(np.float32), None,
-            rng.uniform(50, 600, (7, n, 2)).astype(np.float32)]
-    np.savez_compressed(tmp_path / f"data_2d_{layout}_gt.npz",
-                        positions_2d={"Train/S1": {"Walking 1 chunk0": cams}}, metadata=_metadata(layout, n))
+    cams = [
+        rng.uniform(50, 600, (6, n, 2)).astype(np.float32),
+        None,
+        rng.uniform(50, 600, (7, n, 2)).astype(np.float32),
+    ]
+    np.savez_compressed(
+        tmp_path / f"data_2d_{layout}_gt.npz",
+        positions_2d={"Train/S1": {"Walking 1 chunk0": cams}},
+        metadata=_metadata(layout, n),
+    )
     ds = load_videopose3d_2d(tmp_path / f"data_2d_{layout}_gt.npz")
     assert ds.sizes == {"frame": 6, "camera": 3, "joint": 17, "uv": 2}
     assert ds.attrs["skeleton_source"] == skeleton
@@ -124,12 +141,16 @@ def test_2d_layouts(tmp_path, rng, layout, skeleton):
     _, present = sk.conversion_matrix()
     np.testing.assert_array_equal((ds["confidence"].isel(camera=0) > 0).all("frame").values, present)
     wrist = sk.joints.index("left_wrist")
-    np.testing.assert_allclose(ds["keypoints"].isel(camera=2).sel(joint="left_wrist").values,
-                               cams[2][:6, wrist], rtol=1e-6)
-    if layout == "humaneva20":   # the elbow is the mean of the two segment ends that meet there
+    np.testing.assert_allclose(
+        ds["keypoints"].isel(camera=2).sel(joint="left_wrist").values, cams[2][:6, wrist], rtol=1e-6
+    )
+    if layout == "humaneva20":  # the elbow is the mean of the two segment ends that meet there
         ends = [sk.joints.index("left_upper_arm_distal"), sk.joints.index("left_lower_arm_proximal")]
-        np.testing.assert_allclose(ds["keypoints"].isel(camera=0).sel(joint="left_elbow").values,
-                                   cams[0][:6, ends].mean(1), rtol=1e-6)
+        np.testing.assert_allclose(
+            ds["keypoints"].isel(camera=0).sel(joint="left_elbow").values,
+            cams[0][:6, ends].mean(1),
+            rtol=1e-6,
+        )
 
 
 def test_3d_humaneva15(tmp_path, rng):
@@ -139,16 +160,19 @@ def test_3d_humaneva15(tmp_path, rng):
     np.savez_compressed(tmp_path / "data_3d_humaneva15.npz", positions_3d={"Train/S1": {"Jog 1 chunk0": raw}})
     da = load_videopose3d_3d(tmp_path / "data_3d_humaneva15.npz")
     assert da.dims == ("frame", "joint", "coord") and da.attrs["fps"] == 60.0
-    np.testing.assert_allclose(da.sel(joint="head").values, raw[:, HUMANEVA15_JOINTS.index("head")], rtol=1e-6)
-    assert da.sel(joint="neck").isnull().all()   # HumanEva has no nose-height joint
+    np.testing.assert_allclose(
+        da.sel(joint="head").values, raw[:, HUMANEVA15_JOINTS.index("head")], rtol=1e-6
+    )
+    assert da.sel(joint="neck").isnull().all()  # HumanEva has no nose-height joint
     assert "humaneva15" in da.attrs["source"]
 
 
 def test_2d_detector_scores_clipped(tmp_path, rng):
     arr = np.concatenate([rng.uniform(50, 600, (4, 17, 2)), np.full((4, 17, 1), 0.7)], -1)
     arr[0, 0, 2] = 1.03
-    np.savez_compressed(tmp_path / "data_2d_custom.npz", positions_2d={"v": {"custom": [arr]}},
-                        metadata=_metadata("coco", 17))
+    np.savez_compressed(
+        tmp_path / "data_2d_custom.npz", positions_2d={"v": {"custom": [arr]}}, metadata=_metadata("coco", 17)
+    )
     with pytest.warns(UserWarning, match="clipped 1 detector scores"):
         ds = load_videopose3d_2d(tmp_path / "data_2d_custom.npz")
     assert float(ds["confidence"].max()) == 1.0

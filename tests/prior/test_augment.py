@@ -88,6 +88,7 @@ def test_plausibility_over_many_random_samples(world_poses):
     # left stays left: the left hip is still left of the right one in every changed pose
     r, u, f = body_frame(out, R_HIP, L_HIP)
     assert bool(((out[:, 4] - out[:, 1]) * r).sum(-1).lt(0).all())
+
     # bone lengths consistent per sample: no augmentation makes a left bone and its right twin
     # differ more (relatively) than they did in some input pose
     def asymmetry(p):
@@ -125,8 +126,10 @@ def test_joint_jitter_moves_only_definition_joints(world_poses):
     out = jitter_joint_definitions(pose, 1.0, torch.Generator().manual_seed(4))
     torch.testing.assert_close(out[:, :7], pose[:, :7])
     torch.testing.assert_close(out[:, THORAX], pose[:, THORAX])
-    torch.testing.assert_close(bone_lengths(out)[:, [0, 1, 2, 3, 4, 5, 11, 12, 14, 15]],
-                               bone_lengths(pose)[:, [0, 1, 2, 3, 4, 5, 11, 12, 14, 15]])
+    torch.testing.assert_close(
+        bone_lengths(out)[:, [0, 1, 2, 3, 4, 5, 11, 12, 14, 15]],
+        bone_lengths(pose)[:, [0, 1, 2, 3, 4, 5, 11, 12, 14, 15]],
+    )
     head = (out[:, 10] - out[:, 9]).norm(dim=-1) / (pose[:, 10] - pose[:, 9]).norm(dim=-1)
     assert 0.7 < float(head.min()) < 0.8 and 1.25 < float(head.max()) < 1.36
     torch.testing.assert_close(jitter_joint_definitions(pose, 0.0, torch.Generator()), pose)
@@ -149,8 +152,16 @@ def test_bad_settings_are_named(bad):
 
 def test_training_with_augmentation_records_it_and_resumes(world_poses, tmp_path):
     da = xr.DataArray(world_poses, dims=("frame", "joint", "coord"))
-    tiny = {"batch_size": 64, "warmup": 2, "width": 64, "blocks": 1, "progress": False,
-            "device": "cpu", "hypotheses": False, "seed": 1}
+    tiny = {
+        "batch_size": 64,
+        "warmup": 2,
+        "width": 64,
+        "blocks": 1,
+        "progress": False,
+        "device": "cpu",
+        "hypotheses": False,
+        "seed": 1,
+    }
     aug = {"kinematic_augmentation": 0.5, "part_recombination": 0.3, "joint_jitter": 1.0}
     full = train_prior(da, steps=4, **tiny, **aug)
     assert full.card["training"]["kinematic_augmentation"] == 0.5

@@ -74,16 +74,25 @@ def test_nan_weights_are_refused_even_without_verification(saved):
         load_prior(saved, verify=False)
 
 
-@pytest.mark.parametrize("edit, match", [
-    (lambda c: {k: v for k, v in c.items() if k != "architecture"},
-     "card.json: architecture: expected a mapping"),
-    (lambda c: {**c, "architecture": {**c["architecture"], "width": "32"}},
-     "card.json: architecture.width: expected an integer >= 1, got '32'"),
-    (lambda c: {**c, "architecture": {**c["architecture"], "width": 64}},
-     r"weights.safetensors: .*: expected shape \(64,\) \(the card.s architecture\), got \(32,\)"),
-    (lambda c: {**c, "content_hash": 7}, "card.json: content_hash: expected 64 hexadecimal"),
-    (lambda c: [c], "card.json: expected a JSON object, got 'list'"),
-])
+@pytest.mark.parametrize(
+    "edit, match",
+    [
+        (
+            lambda c: {k: v for k, v in c.items() if k != "architecture"},
+            "card.json: architecture: expected a mapping",
+        ),
+        (
+            lambda c: {**c, "architecture": {**c["architecture"], "width": "32"}},
+            "card.json: architecture.width: expected an integer >= 1, got '32'",
+        ),
+        (
+            lambda c: {**c, "architecture": {**c["architecture"], "width": 64}},
+            r"weights.safetensors: .*: expected shape \(64,\) \(the card.s architecture\), got \(32,\)",
+        ),
+        (lambda c: {**c, "content_hash": 7}, "card.json: content_hash: expected 64 hexadecimal"),
+        (lambda c: [c], "card.json: expected a JSON object, got 'list'"),
+    ],
+)
 def test_bad_cards_are_named(saved, edit, match):
     _write_card(saved, edit(_card(saved)))
     with pytest.raises(PriorFileError, match=match):

@@ -17,13 +17,16 @@ def test_recipe_holds_the_weight_deciding_settings_only():
     assert recipe["optimizer"].startswith("Adam")
 
 
-@pytest.mark.parametrize("bad, match", [
-    ({"schedule": "ve"}, "schedule: expected one of"),
-    ({"steps": 0}, "steps: expected an integer >= 1"),
-    ({"batch_size": 2.5}, "batch_size: expected an integer"),
-    ({"kinematic_augmentation": 2.0}, "kinematic_augmentation: expected a number in"),
-    ({"joint_jitter": -1.0}, "joint_jitter: expected a number >= 0"),
-])
+@pytest.mark.parametrize(
+    "bad, match",
+    [
+        ({"schedule": "ve"}, "schedule: expected one of"),
+        ({"steps": 0}, "steps: expected an integer >= 1"),
+        ({"batch_size": 2.5}, "batch_size: expected an integer"),
+        ({"kinematic_augmentation": 2.0}, "kinematic_augmentation: expected a number in"),
+        ({"joint_jitter": -1.0}, "joint_jitter: expected a number >= 0"),
+    ],
+)
 def test_bad_settings_are_named(bad, match):
     with pytest.raises(ValueError, match=match):
         TrainConfig(**bad)
@@ -44,8 +47,20 @@ def test_every_field_is_documented_in_the_class_docstring():
 def test_command_line_options_come_from_the_fields():
     ap = argparse.ArgumentParser()
     add_arguments(ap)
-    args = ap.parse_args(["--steps", "7", "--no-flip", "--pitch-range", "5", "10",
-                          "--kinematic-augmentation", "0.5", "--init-from", "p"])
+    args = ap.parse_args(
+        [
+            "--steps",
+            "7",
+            "--no-flip",
+            "--pitch-range",
+            "5",
+            "10",
+            "--kinematic-augmentation",
+            "0.5",
+            "--init-from",
+            "p",
+        ]
+    )
     cfg = from_arguments(args, steps=3, device="cpu")
     assert (cfg.steps, cfg.flip, cfg.pitch_range, cfg.device) == (7, False, (5.0, 10.0), "cpu")
     assert cfg.kinematic_augmentation == 0.5 and cfg.init_from == "p"

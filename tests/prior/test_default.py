@@ -9,8 +9,9 @@ from zedo_xr.prior.checkpoint import DEFAULT_DIR
 from zedo_xr.prior.network import count_parameters
 from zedo_xr.prior.quality import bone_statistics
 
-pytestmark = pytest.mark.skipif(not (DEFAULT_DIR / "card.json").exists(),
-                                reason="no bundled default prior in this checkout")
+pytestmark = pytest.mark.skipif(
+    not (DEFAULT_DIR / "card.json").exists(), reason="no bundled default prior in this checkout"
+)
 
 
 @pytest.fixture(scope="module")

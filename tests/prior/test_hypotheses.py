@@ -48,6 +48,7 @@ def test_kmeans_on_cmu(shared_data):
 
 # ----------------------------------------------------------------------------- any number S
 
+
 def _stored(rng):
     from zedo_xr.prior.hypotheses import canonicalise
 

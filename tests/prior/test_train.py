@@ -10,8 +10,15 @@ from zedo_xr.prior.augment import bone_length_factors, camera_views, scale_bones
 from zedo_xr.prior.train import learning_rate, sample_times
 from zedo_xr.skeleton import H36M_BONES, flip_permutation
 
-TINY = {"batch_size": 64, "warmup": 2, "width": 64, "blocks": 1, "progress": False,
-        "device": "cpu", "hypotheses": False}
+TINY = {
+    "batch_size": 64,
+    "warmup": 2,
+    "width": 64,
+    "blocks": 1,
+    "progress": False,
+    "device": "cpu",
+    "hypotheses": False,
+}
 
 
 def _da(poses):

@@ -35,9 +35,7 @@ N_POINTS = 25  # the bones as 5 polylines (trunk, 2 legs, 2 arms) with 4 gaps be
 N_GAPS = 4
 
 
-def lifted(
-    n_frame: int = 12, n_hyp: int = 3, *, gt: bool = True, seed: int = 0
-) -> xr.Dataset:
+def lifted(n_frame: int = 12, n_hyp: int = 3, *, gt: bool = True, seed: int = 0) -> xr.Dataset:
     """A lifted dataset: a standing person waving an arm, 5 m in front of the camera."""
     rng = np.random.default_rng(seed)
     base = np.array([STANDING[j] for j in H36M_JOINTS])
@@ -50,9 +48,7 @@ def lifted(
     uv_h = truth @ K.T
     kp = uv_h[..., :2] / uv_h[..., 2:]
     ds = keypoints_dataset(kp, K=K, pose3d_gt=truth if gt else None, fps=25.0)
-    ds[schema.POSE3D] = xr.DataArray(
-        pose, dims=(schema.FRAME, schema.HYPOTHESIS, schema.JOINT, schema.COORD)
-    )
+    ds[schema.POSE3D] = xr.DataArray(pose, dims=(schema.FRAME, schema.HYPOTHESIS, schema.JOINT, schema.COORD))
     ds = ds.assign_coords(
         {schema.HYPOTHESIS: np.arange(n_hyp), schema.COORD: schema.labels(schema.COORDS_3D)}
     )

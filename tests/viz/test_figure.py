@@ -79,14 +79,15 @@ def test_opens_on_the_person(fig: go.Figure, ds: xr.Dataset) -> None:
     scene = fig.layout.scene
     # Equal metres on every axis, in a box fitted to the person (about 0.6 x 2 x 0.6 m).
     assert scene.aspectmode == "manual"
-    widths = np.array([abs(a.range[1] - a.range[0]) for a in (scene.xaxis, scene.yaxis,
-                                                               scene.zaxis)])
+    widths = np.array([abs(a.range[1] - a.range[0]) for a in (scene.xaxis, scene.yaxis, scene.zaxis)])
     ratios = np.array([scene.aspectratio.x, scene.aspectratio.y, scene.aspectratio.z])
     assert np.allclose(ratios * widths.max(), widths)
     assert widths.max() < 2.5 and scene.yaxis.range[0] > 4.0  # not the camera at z = 0
     # Scene axes are (x, z, y) with y reversed: -y is up under plotly's z-up turntable.
     assert [a.title.text for a in (scene.xaxis, scene.yaxis, scene.zaxis)] == [
-        "x (m, right)", "z (m, forward)", "y (m, down)"
+        "x (m, right)",
+        "z (m, forward)",
+        "y (m, down)",
     ]
     assert scene.zaxis.range[0] > scene.zaxis.range[1]
     # Three-quarter front: from the camera's side (-z), as far to the side as in front, above.
@@ -135,8 +136,9 @@ def test_plot_size_and_rounding() -> None:
 
 
 def test_plot_options(ds: xr.Dataset) -> None:
-    fig = viz.plot(ds, frames=slice(2, 8), hypotheses=2, show_gt=False, show_2d=False,
-                   root_relative=True, title="demo")
+    fig = viz.plot(
+        ds, frames=slice(2, 8), hypotheses=2, show_gt=False, show_2d=False, root_relative=True, title="demo"
+    )
     assert len(fig.frames) == 6
     assert len(fig.data) == 3 and all(t.type == "scatter3d" for t in fig.data)
     assert all(t.showlegend is not False for t in fig.data)
@@ -145,8 +147,7 @@ def test_plot_options(ds: xr.Dataset) -> None:
     assert "ground truth" not in fig.layout.title.text  # the key has no GT entry
     assert "xaxis" not in fig.layout.to_plotly_json()
     assert [m.buttons[0].label for m in fig.layout.updatemenus[2:]] == ["3D: person"]
-    labels = [b.label for b in viz.plot(ds.drop_vars("best_hypothesis")).layout.updatemenus[0]
-              .buttons]
+    labels = [b.label for b in viz.plot(ds.drop_vars("best_hypothesis")).layout.updatemenus[0].buttons]
     assert labels == ["all", "hypothesis 0", "hypothesis 1", "hypothesis 2"]
 
 

@@ -34,8 +34,7 @@ def test_left_blue_right_red_hypotheses_distinct(ds: xr.Dataset) -> None:
         scale = dict(trace["line"]["colorscale"])
         sides = trace["line"]["color"]
         left_points = [p for p, j in zip(sides, traces.POINT_INDEX, strict=True) if j in H36M_LEFT]
-        right_points = [p for p, j in zip(sides, traces.POINT_INDEX, strict=True)
-                        if j in H36M_RIGHT]
+        right_points = [p for p, j in zip(sides, traces.POINT_INDEX, strict=True) if j in H36M_RIGHT]
         assert set(left_points) == {1} and set(right_points) == {2}
         assert _hue(scale[0.5]) == "blue" and _hue(scale[1.0]) == "red"
         styles.append((scale[0.0], trace["line"]["dash"]))

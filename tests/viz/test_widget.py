@@ -27,7 +27,16 @@ def test_widget_observers(ds: xr.Dataset) -> None:
     assert fw.layout.title.text.startswith("zedo-xr · frame 5")
     viewer.hypothesis_dropdown.value = 1
     assert [t.visible for t in fw.data[:10]] == [
-        False, True, False, False, True, True, False, True, False, False
+        False,
+        True,
+        False,
+        False,
+        True,
+        True,
+        False,
+        True,
+        False,
+        False,
     ]
     assert fw.data[10].name == "camera" and fw.data[10].visible is True
     viewer.hypothesis_dropdown.value = "best"

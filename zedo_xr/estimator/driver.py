@@ -75,10 +75,20 @@ OUTPUT_VARIABLES: tuple[OutputVariable, ...] = (
     OutputVariable(POSE3D, (HYPOTHESIS, JOINT, COORD), "float32", np.nan, {"units": "m"}),
     OutputVariable(REPROJECTION_ERROR, (HYPOTHESIS,), "float32", np.nan, {"units": "pixels"}),
     OutputVariable(BEST_HYPOTHESIS, (), "int64", -1, {"description": "-1 where no pose was lifted"}),
-    OutputVariable(VALID, (), "bool", False,
-                   {"description": "the frame's 2D constrains a pose (enough joints, a hip or shoulder)"}),
-    OutputVariable(INTERPOLATED, (), "bool", False,
-                   {"description": "a short gap bridged from neighbouring frames by sequence lifting"}),
+    OutputVariable(
+        VALID,
+        (),
+        "bool",
+        False,
+        {"description": "the frame's 2D constrains a pose (enough joints, a hip or shoulder)"},
+    ),
+    OutputVariable(
+        INTERPOLATED,
+        (),
+        "bool",
+        False,
+        {"description": "a short gap bridged from neighbouring frames by sequence lifting"},
+    ),
 )
 """Every output variable of a lift (the one template of eager, dask and store results)."""
 
@@ -95,8 +105,9 @@ class _Layout:
     @classmethod
     def of(cls, kp: xr.DataArray, hypotheses: int) -> _Layout:
         dims = (FRAME, *[str(d) for d in kp.dims if d not in (FRAME, JOINT, UV)])
-        return cls(dims, tuple(kp.sizes[d] for d in dims),
-                   {d: kp[d] for d in dims if d in kp.coords}, hypotheses)
+        return cls(
+            dims, tuple(kp.sizes[d] for d in dims), {d: kp[d] for d in dims if d in kp.coords}, hypotheses
+        )
 
     def sizes(self, var: OutputVariable) -> tuple[int, ...]:
         inner = {HYPOTHESIS: self.hypotheses, JOINT: N_JOINTS, COORD: 3}
@@ -105,14 +116,22 @@ class _Layout:
     def dataset(self, arrays: Mapping[str, Any]) -> xr.Dataset:
         """The output variables from arrays of their full shapes (numpy or dask)."""
         data = {v.name: ((*self.dims, *v.dims), arrays[v.name], dict(v.attrs)) for v in OUTPUT_VARIABLES}
-        coords = {HYPOTHESIS: np.arange(self.hypotheses), COORD: schema.labels(COORDS_3D),
-                  JOINT: schema.joint_coord(H36M_JOINTS), **self.coords}
+        coords = {
+            HYPOTHESIS: np.arange(self.hypotheses),
+            COORD: schema.labels(COORDS_3D),
+            JOINT: schema.joint_coord(H36M_JOINTS),
+            **self.coords,
+        }
         return xr.Dataset(data, coords=coords)
 
     def from_flat(self, result: Mapping[str, np.ndarray]) -> xr.Dataset:
         """The output variables from :func:`lift_arrays`' flat ``(N, ...)`` arrays."""
-        return self.dataset({v.name: np.asarray(result[v.name]).reshape(self.sizes(v)).astype(v.dtype)
-                             for v in OUTPUT_VARIABLES})
+        return self.dataset(
+            {
+                v.name: np.asarray(result[v.name]).reshape(self.sizes(v)).astype(v.dtype)
+                for v in OUTPUT_VARIABLES
+            }
+        )
 
     def template(self, chunks: Mapping[str, Any]) -> xr.Dataset:
         """Lazy output variables filled with their fill values, chunked along the batch dims
@@ -141,9 +160,11 @@ def _validate_objects(prior: Any, store: Any, overwrite: Any) -> None:
     import os
 
     if not isinstance(prior, str | os.PathLike) and not all(
-            hasattr(prior, a) for a in ("eps", "to", "initial_poses")):
-        raise ValueError(f"prior: expected 'default', a prior directory or a loaded Prior, "
-                         f"got {type(prior).__name__}")
+        hasattr(prior, a) for a in ("eps", "to", "initial_poses")
+    ):
+        raise ValueError(
+            f"prior: expected 'default', a prior directory or a loaded Prior, got {type(prior).__name__}"
+        )
     if not isinstance(overwrite, bool | np.bool_):
         raise ValueError(f"overwrite: expected True or False, got {overwrite!r}")
     if store is None or isinstance(store, str | os.PathLike):
@@ -154,8 +175,9 @@ def _validate_objects(prior: Any, store: Any, overwrite: Any) -> None:
         raise ValueError(f"store: expected a path or a zarr store, got {type(store).__name__}")
 
 
-def _validate_parameters(*, hypotheses: Any, seed: Any, batch_size: Any, dtype: Any,
-                         progress: Any, iterations: Any) -> None:
+def _validate_parameters(
+    *, hypotheses: Any, seed: Any, batch_size: Any, dtype: Any, progress: Any, iterations: Any
+) -> None:
     """Clear errors for the plain parameters of :func:`lift`."""
     _require_int("hypotheses", hypotheses, 1)
     _require_int("iterations", iterations, 1, none_ok=True)
@@ -173,17 +195,22 @@ def _check_magnitudes(kp: xr.DataArray, K_da: xr.DataArray) -> None:
     values = np.asarray(kp.values, dtype=float)
     big = float(np.nanmax(np.abs(values), initial=0.0))
     if big > MAX_PIXELS:
-        raise SchemaError(f"{KEYPOINTS}: expected pixel coordinates within +-{MAX_PIXELS:.0e}, "
-                          f"got |value| up to {big:.3g}")
+        raise SchemaError(
+            f"{KEYPOINTS}: expected pixel coordinates within +-{MAX_PIXELS:.0e}, got |value| up to {big:.3g}"
+        )
     Kv = np.asarray(K_da.values, dtype=float)
     focal = Kv[..., [0, 1], [0, 1]]
     if focal.min() < MIN_FOCAL or focal.max() > MAX_PIXELS:
-        raise SchemaError(f"{K_VAR}: expected focal lengths in [{MIN_FOCAL:g}, {MAX_PIXELS:.0e}] "
-                          f"pixels, got [{focal.min():.3g}, {focal.max():.3g}]")
+        raise SchemaError(
+            f"{K_VAR}: expected focal lengths in [{MIN_FOCAL:g}, {MAX_PIXELS:.0e}] "
+            f"pixels, got [{focal.min():.3g}, {focal.max():.3g}]"
+        )
     rest = float(np.abs(Kv[..., :2, 1:]).max())
     if rest > MAX_PIXELS:
-        raise SchemaError(f"{K_VAR}: expected skew and principal point within +-{MAX_PIXELS:.0e} "
-                          f"pixels, got |value| up to {rest:.3g}")
+        raise SchemaError(
+            f"{K_VAR}: expected skew and principal point within +-{MAX_PIXELS:.0e} "
+            f"pixels, got |value| up to {rest:.3g}"
+        )
 
 
 def _keypoints_in_uv_order(kp: xr.DataArray) -> xr.DataArray:
@@ -198,18 +225,24 @@ def _keypoints_in_uv_order(kp: xr.DataArray) -> xr.DataArray:
 
 def _intrinsics(ds: xr.Dataset, K: Any) -> xr.DataArray:
     if isinstance(K, Mapping | str | bytes | xr.Dataset):
-        raise SchemaError(f"{K_VAR}: expected a 3x3 array, an (frame, 3, 3) array or a DataArray "
-                          f"(..., row, col), got {type(K).__name__}")
+        raise SchemaError(
+            f"{K_VAR}: expected a 3x3 array, an (frame, 3, 3) array or a DataArray "
+            f"(..., row, col), got {type(K).__name__}"
+        )
     K_da = schema.validate_lift_input(ds, K)
     kp_dims = set(ds[KEYPOINTS].dims)
     extra = [str(d) for d in K_da.dims if d not in (ROW, COL) and d not in kp_dims]
     if extra:
-        raise SchemaError(f"{K_VAR}: expected dims among the keypoints' {tuple(ds[KEYPOINTS].dims)} "
-                          f"plus (row, col), got {tuple(K_da.dims)} (unknown {tuple(extra)})")
+        raise SchemaError(
+            f"{K_VAR}: expected dims among the keypoints' {tuple(ds[KEYPOINTS].dims)} "
+            f"plus (row, col), got {tuple(K_da.dims)} (unknown {tuple(extra)})"
+        )
     for d in K_da.dims:
         if d in kp_dims and K_da.sizes[d] != ds[KEYPOINTS].sizes[d]:
-            raise SchemaError(f"{K_VAR}: expected {ds[KEYPOINTS].sizes[d]} entries along '{d}' "
-                              f"like the keypoints, got {K_da.sizes[d]}")
+            raise SchemaError(
+                f"{K_VAR}: expected {ds[KEYPOINTS].sizes[d]} entries along '{d}' "
+                f"like the keypoints, got {K_da.sizes[d]}"
+            )
     return K_da
 
 
@@ -292,8 +325,15 @@ def _provenance(run: Mapping[str, Any], *, preset: str, seconds: float | None) -
 
 
 # ----------------------------------------------------------------------------- the three paths
-def _lift_eager(part: xr.Dataset, kp: xr.DataArray, conf: xr.DataArray, K_da: xr.DataArray, *,
-                progress: Any = False, **run: Any) -> xr.Dataset:
+def _lift_eager(
+    part: xr.Dataset,
+    kp: xr.DataArray,
+    conf: xr.DataArray,
+    K_da: xr.DataArray,
+    *,
+    progress: Any = False,
+    **run: Any,
+) -> xr.Dataset:
     """Lift an in-memory dataset (its :func:`_prepare` d arrays given); ``run`` holds the
     arguments of :func:`~zedo_xr.estimator.pipeline.lift_arrays`."""
     layout = _Layout.of(kp, int(run["hypotheses"]))
@@ -301,9 +341,18 @@ def _lift_eager(part: xr.Dataset, kp: xr.DataArray, conf: xr.DataArray, K_da: xr
     return _attach(part, layout.from_flat(result))
 
 
-def _lift_flat(layout: _Layout, uv: np.ndarray, c: np.ndarray, Kn: np.ndarray, *, progress: Any,
-               temporal: bool = False, fps: float | None = None, sequence: Any = None,
-               **run: Any) -> dict[str, np.ndarray]:
+def _lift_flat(
+    layout: _Layout,
+    uv: np.ndarray,
+    c: np.ndarray,
+    Kn: np.ndarray,
+    *,
+    progress: Any,
+    temporal: bool = False,
+    fps: float | None = None,
+    sequence: Any = None,
+    **run: Any,
+) -> dict[str, np.ndarray]:
     """Flat ``(N, ...)`` outputs of frame-wise or sequence lifting (N over the batch dims)."""
     from zedo_xr.estimator.pipeline import lift_arrays
     from zedo_xr.estimator.validity import void_invalid
@@ -319,8 +368,14 @@ def _lift_flat(layout: _Layout, uv: np.ndarray, c: np.ndarray, Kn: np.ndarray, *
     own = not isinstance(progress, Progress)
     bar = progress if isinstance(progress, Progress) else Progress(F * E, bool(progress))
     with bar if own else contextlib.nullcontext():
-        out = lift_sequence_arrays(uv.reshape(F, E, N_JOINTS, 2), c.reshape(F, E, N_JOINTS),
-                                   Kn.reshape(F, E, 3, 3), fps=float(fps or 0.0), sequence=sequence, **run)
+        out = lift_sequence_arrays(
+            uv.reshape(F, E, N_JOINTS, 2),
+            c.reshape(F, E, N_JOINTS),
+            Kn.reshape(F, E, 3, 3),
+            fps=float(fps or 0.0),
+            sequence=sequence,
+            **run,
+        )
         if bar.bar is not None:  # the joint loop runs all frames at once: one step at the end
             bar.bar.update(F * E)
     return {k: v.reshape(F * E, *v.shape[2:]) for k, v in out.items()}
@@ -333,8 +388,9 @@ def _lift_block(block: xr.Dataset, **run: Any) -> xr.Dataset:
     return layout.from_flat(result)
 
 
-def _lift_dask(ds: xr.Dataset, kp: xr.DataArray, conf: xr.DataArray, K_da: xr.DataArray,
-               **run: Any) -> xr.Dataset:
+def _lift_dask(
+    ds: xr.Dataset, kp: xr.DataArray, conf: xr.DataArray, K_da: xr.DataArray, **run: Any
+) -> xr.Dataset:
     layout = _Layout.of(kp, int(run["hypotheses"]))
     kp = kp.chunk({JOINT: -1, UV: -1})
     batch_chunks = {d: kp.chunksizes[d] for d in layout.dims}
@@ -388,8 +444,9 @@ def _plain(settings: Any) -> Any:
     return asdict(settings)
 
 
-def _lift_to_store(ds: xr.Dataset, store: Any, *, K: Any, preset: str, progress: bool,
-                   overwrite: bool, **run: Any) -> xr.Dataset:
+def _lift_to_store(
+    ds: xr.Dataset, store: Any, *, K: Any, preset: str, progress: bool, overwrite: bool, **run: Any
+) -> xr.Dataset:
     """Lift chunk by chunk into a resumable zarr store (see ``store`` in :func:`lift`)."""
     from zedo_xr.estimator.pipeline import Progress, default_batch_size
     from zedo_xr.io.store import ChunkedZarrWriter, open_zarr
@@ -403,8 +460,9 @@ def _lift_to_store(ds: xr.Dataset, store: Any, *, K: Any, preset: str, progress:
     template = _attach(ds, layout.template({FRAME: frame_chunk}))
     template.attrs.update(_provenance(run, preset=preset, seconds=None))
     identity = _store_identity(ds, template.attrs, run)
-    writer = ChunkedZarrWriter(store, template, frame_chunk=frame_chunk, identity=identity,
-                               overwrite=overwrite)
+    writer = ChunkedZarrWriter(
+        store, template, frame_chunk=frame_chunk, identity=identity, overwrite=overwrite
+    )
     pending = writer.pending()
     todo = sum(writer.frames(i).stop - writer.frames(i).start for i in pending)
     n_frames = ds.sizes[FRAME]
@@ -526,21 +584,35 @@ def lift(
     """
     from zedo_xr.device import resolve_device
 
-    _validate_parameters(hypotheses=hypotheses, seed=seed, batch_size=batch_size, dtype=dtype,
-                         progress=progress, iterations=iterations)
+    _validate_parameters(
+        hypotheses=hypotheses,
+        seed=seed,
+        batch_size=batch_size,
+        dtype=dtype,
+        progress=progress,
+        iterations=iterations,
+    )
     _validate_objects(prior, store, overwrite)
     if is_movement_dataset(ds):  # movement's (time, space, keypoint, individual) layout
         ds = from_movement(ds)
     if iterations is not None:
         overrides["iterations"] = iterations
     preset = settings if isinstance(settings, str) else "custom"
-    run = dict(prior=prior, hypotheses=int(hypotheses), settings=resolve_settings(settings, **overrides),
-               device=resolve_device(device), seed=int(seed), batch_size=batch_size, dtype=dtype)
+    run = dict(
+        prior=prior,
+        hypotheses=int(hypotheses),
+        settings=resolve_settings(settings, **overrides),
+        device=resolve_device(device),
+        seed=int(seed),
+        batch_size=batch_size,
+        dtype=dtype,
+    )
     run.update(_temporal(ds, temporal, sequence))
     ds, K, k_source = _resolve_intrinsics(ds, K, image_size, run)
     if store is not None:
-        out = _lift_to_store(ds, store, K=K, preset=preset, progress=bool(progress),
-                             overwrite=bool(overwrite), **run)
+        out = _lift_to_store(
+            ds, store, K=K, preset=preset, progress=bool(progress), overwrite=bool(overwrite), **run
+        )
         return out.assign_attrs(zedo_K_source=k_source)
     kp, conf, K_da = _prepare(ds, K)
     if kp.chunks is not None:
@@ -573,8 +645,10 @@ def _temporal(ds: xr.Dataset, temporal: Any, sequence: Any) -> dict[str, Any]:
         raise ValueError(f"temporal: expected 'auto', True or False, got {temporal!r}")
     fps = ds.attrs.get("fps") if isinstance(ds, xr.Dataset) else None
     if temporal is True and fps is None:
-        raise SchemaError("temporal: expected the frame rate in ds.attrs['fps'] for sequence lifting, "
-                          "got no 'fps' attribute")
+        raise SchemaError(
+            "temporal: expected the frame rate in ds.attrs['fps'] for sequence lifting, "
+            "got no 'fps' attribute"
+        )
     on = bool(temporal is True or (temporal == "auto" and fps is not None))
     if not on:
         return {"temporal": False}
@@ -590,17 +664,20 @@ def _temporal(ds: xr.Dataset, temporal: Any, sequence: Any) -> dict[str, Any]:
     return {"temporal": True, "fps": fps_value, "sequence": sequence}
 
 
-def _resolve_intrinsics(ds: xr.Dataset, K: Any, image_size: Any, run: Mapping[str, Any]
-                        ) -> tuple[xr.Dataset, Any, str]:
+def _resolve_intrinsics(
+    ds: xr.Dataset, K: Any, image_size: Any, run: Mapping[str, Any]
+) -> tuple[xr.Dataset, Any, str]:
     """The dataset and K to lift with, and where K came from (``"given"`` or ``"estimated"``)."""
     if K is not None or not isinstance(ds, xr.Dataset) or K_VAR in ds:
         return ds, K, "given"
     if image_size is None and {"image_width", "image_height"} <= set(ds.attrs):
         image_size = (ds.attrs["image_width"], ds.attrs["image_height"])
     if image_size is None:
-        raise SchemaError(f"{K_VAR}: expected camera intrinsics, as lift(K=...) or a '{K_VAR}' variable, "
-                          "or the image size to estimate them from (lift(image_size=(width, height)) or "
-                          "attrs image_width / image_height); got none of these")
+        raise SchemaError(
+            f"{K_VAR}: expected camera intrinsics, as lift(K=...) or a '{K_VAR}' variable, "
+            "or the image size to estimate them from (lift(image_size=(width, height)) or "
+            "attrs image_width / image_height); got none of these"
+        )
     return ds, _estimated_intrinsics(ds, image_size, run), "estimated"
 
 
@@ -619,8 +696,13 @@ def _estimated_intrinsics(ds: xr.Dataset, image_size: Any, run: Mapping[str, Any
     model = load_model(run["prior"], run["device"], tdtype)
     canonical = torch.as_tensor(model.initial_poses(1), device=run["device"], dtype=tdtype)
     with torch.no_grad():
-        focal, _ = estimate_focal(model, canonical, torch.as_tensor(uv, device=run["device"], dtype=tdtype),
-                                  torch.as_tensor(c, device=run["device"], dtype=tdtype), image_size,
-                                  run["settings"])
+        focal, _ = estimate_focal(
+            model,
+            canonical,
+            torch.as_tensor(uv, device=run["device"], dtype=tdtype),
+            torch.as_tensor(c, device=run["device"], dtype=tdtype),
+            image_size,
+            run["settings"],
+        )
     K = intrinsics(image_size, focal, dtype=torch.float64).numpy()
     return xr.DataArray(K, dims=(ROW, COL), attrs={"units": "pixels", "source": "estimated"})

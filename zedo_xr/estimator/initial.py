@@ -36,8 +36,15 @@ Tensor = torch.Tensor
 DRIVER_JOINTS: dict[str, tuple[str, ...]] = {
     "hips": ("pelvis", "right_hip", "left_hip"),
     "torso": (
-        "pelvis", "right_hip", "left_hip", "spine", "thorax", "neck", "head",
-        "left_shoulder", "right_shoulder",
+        "pelvis",
+        "right_hip",
+        "left_hip",
+        "spine",
+        "thorax",
+        "neck",
+        "head",
+        "left_shoulder",
+        "right_shoulder",
     ),
     "all": H36M_JOINTS,
 }
@@ -69,8 +76,14 @@ def _masked(uv: Tensor, visible: Tensor) -> Tensor:
 
 
 def _candidate_errors(
-    canonical: Tensor, rotations: Tensor, uv: Tensor, weights: Tensor, K: Tensor,
-    fallback: Tensor, min_depth: float, max_depth: float,
+    canonical: Tensor,
+    rotations: Tensor,
+    uv: Tensor,
+    weights: Tensor,
+    K: Tensor,
+    fallback: Tensor,
+    min_depth: float,
+    max_depth: float,
 ) -> tuple[Tensor, Tensor, Tensor]:
     """Rotate every pose by every candidate rotation, solve T, and score in pixels.
 
@@ -83,8 +96,9 @@ def _candidate_errors(
     poses = torch.einsum("bgij,bkj->bgki", rotations, canonical)
     normalized = normalized_coordinates(uv, K).unsqueeze(1).expand(B, G, J, 3)
     w = weights.unsqueeze(1).expand(B, G, J)
-    T = solve_translation(poses, normalized, w, fallback=fallback.unsqueeze(1).expand(B, G, 3),
-                          min_depth=min_depth)
+    T = solve_translation(
+        poses, normalized, w, fallback=fallback.unsqueeze(1).expand(B, G, 3), min_depth=min_depth
+    )
     T = _clamp_depth(T, min_depth, max_depth)
     reproj = project(poses + T.unsqueeze(-2), K.unsqueeze(1))
     err = ((reproj - uv.unsqueeze(1)).norm(dim=-1) * w).sum(-1) / w.sum(-1).clamp_min(1e-9)
@@ -243,7 +257,11 @@ def fit_initial_pose_adam(
 
 
 def _adam_state(
-    canonical: Tensor, qw: Tensor, qy: Tensor, scale: Tensor, T0: Tensor,
+    canonical: Tensor,
+    qw: Tensor,
+    qy: Tensor,
+    scale: Tensor,
+    T0: Tensor,
     scale_range: tuple[float, float],
 ) -> tuple[Tensor, Tensor]:
     # A quaternion (w, 0, y, 0) is a rotation about y by 2*atan2(y, w); normalisation is implicit.

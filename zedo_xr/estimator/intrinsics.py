@@ -58,8 +58,9 @@ def fov_from_focal(image_size: tuple[float, float], focal: float) -> float:
     return math.degrees(2 * math.atan(max(width, height) / (2 * focal)))
 
 
-def intrinsics(image_size: tuple[float, float], focal: float | Tensor, *, device: Any = None,
-               dtype: Any = torch.float32) -> Tensor:
+def intrinsics(
+    image_size: tuple[float, float], focal: float | Tensor, *, device: Any = None, dtype: Any = torch.float32
+) -> Tensor:
     """Pinhole K (``*, 3, 3``) with square pixels and the principal point at the image centre.
 
     Examples
@@ -152,8 +153,13 @@ def estimate_focal(
     resid = res["residual"][:, 0].reshape(G, n).median(-1).values
     score = reproj / reproj.median().clamp_min(1e-9) + resid / resid.median().clamp_min(1e-9)
     best = int(score.argmin())
-    scores = {"fov": torch.tensor(fovs), "focal": focals, "reprojection": reproj, "residual": resid,
-              "score": score}
+    scores = {
+        "fov": torch.tensor(fovs),
+        "focal": focals,
+        "reprojection": reproj,
+        "residual": resid,
+        "score": score,
+    }
     default = focal_from_fov(image_size, DEFAULT_FOV_DEG)
     at_default = _score_at(torch.log(focals), score, math.log(default))
     if float(score[best]) > (1 - min_gain) * at_default:

@@ -43,8 +43,16 @@ from zedo_xr.camera import (
 from zedo_xr.estimator.settings import ROBUST_LOSSES, LoopSettings
 from zedo_xr.estimator.settings import STEP_RULES as STEP_NAMES
 
-__all__ = ["STEP_RULES", "LoopSettings", "optimize", "parity_step", "register_step_rule", "robust_weights",
-           "time_grid", "tweedie_step"]
+__all__ = [
+    "STEP_RULES",
+    "LoopSettings",
+    "optimize",
+    "parity_step",
+    "register_step_rule",
+    "robust_weights",
+    "time_grid",
+    "tweedie_step",
+]
 
 Tensor = torch.Tensor
 
@@ -97,6 +105,7 @@ def register_step_rule(name: str, rule: StepRule) -> None:
     if name not in STEP_NAMES:
         STEP_NAMES.append(name)
 
+
 if set(ROBUST_LOSSES) != {"none", "huber", "geman_mcclure"}:  # the weights below implement these
     raise ImportError(f"robust losses {ROBUST_LOSSES} differ from the implemented ones")
 
@@ -104,7 +113,11 @@ Constraint = Callable[[Tensor, Tensor, int], tuple[Tensor, Tensor]]
 
 
 def robust_weights(
-    residual: Tensor, visible: Tensor, *, loss: str = "geman_mcclure", scale: float = 8.0,
+    residual: Tensor,
+    visible: Tensor,
+    *,
+    loss: str = "geman_mcclure",
+    scale: float = 8.0,
     min_px: float = 25.0,
 ) -> Tensor:
     """IRLS weights in [0, 1] of per-joint pixel residuals, shape (B, J).
@@ -249,9 +262,11 @@ def optimize(
     }
 
 
-def _robust_pull(x: Tensor, T: Tensor, uv: Tensor, K: Tensor, visible: Tensor,
-                 settings: LoopSettings) -> Tensor:
+def _robust_pull(
+    x: Tensor, T: Tensor, uv: Tensor, K: Tensor, visible: Tensor, settings: LoopSettings
+) -> Tensor:
     """Robust weight (B, J) of each joint from its current pixel residual."""
     residual = (project(x + T.unsqueeze(-2), K) - uv).norm(dim=-1)
-    return robust_weights(residual, visible, loss=settings.robust, scale=settings.robust_scale,
-                          min_px=settings.robust_min_px)
+    return robust_weights(
+        residual, visible, loss=settings.robust, scale=settings.robust_scale, min_px=settings.robust_min_px
+    )

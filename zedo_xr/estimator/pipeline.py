@@ -97,8 +97,14 @@ class Progress:
         if self.enabled:
             from tqdm.auto import tqdm
 
-            self.bar = tqdm(total=self.total, initial=self.done, unit=" frames", desc="zedo lift",
-                            dynamic_ncols=True, smoothing=0.1)
+            self.bar = tqdm(
+                total=self.total,
+                initial=self.done,
+                unit=" frames",
+                desc="zedo lift",
+                dynamic_ncols=True,
+                smoothing=0.1,
+            )
         return self
 
     def chunk(self, frames: int, iterations: int) -> Callable[[dict[str, Any]], None] | None:
@@ -122,8 +128,9 @@ class Progress:
 
 
 # ----------------------------------------------------------------------------- one chunk
-def _initial_fit(settings: LiftSettings, knobs: _TuningKnobs, canonical: Tensor, u: Tensor,
-                 c: Tensor, k: Tensor, S: int) -> tuple[Tensor, Tensor, Tensor]:
+def _initial_fit(
+    settings: LiftSettings, knobs: _TuningKnobs, canonical: Tensor, u: Tensor, c: Tensor, k: Tensor, S: int
+) -> tuple[Tensor, Tensor, Tensor]:
     from zedo_xr.estimator.initial import fit_initial_pose, fit_initial_pose_adam
 
     joints = settings.initial_joints
@@ -138,9 +145,17 @@ def _initial_fit(settings: LiftSettings, knobs: _TuningKnobs, canonical: Tensor,
     return fit_initial_pose(canonical, u, c, k, joints=joints, pitches=knobs.pitches, mode_rank=rank)
 
 
-def _lift_chunk(model: Any, canonical: Tensor, uv: Tensor, conf: Tensor, K: Tensor, *,
-                settings: LiftSettings, knobs: _TuningKnobs,
-                callback: Callable[[dict[str, Any]], None] | None) -> dict[str, Tensor]:
+def _lift_chunk(
+    model: Any,
+    canonical: Tensor,
+    uv: Tensor,
+    conf: Tensor,
+    K: Tensor,
+    *,
+    settings: LiftSettings,
+    knobs: _TuningKnobs,
+    callback: Callable[[dict[str, Any]], None] | None,
+) -> dict[str, Tensor]:
     """Lift ``n`` frames (tensors on the device) with ``S`` hypotheses each; outputs (n, S, ...)."""
     from zedo_xr.estimator.loop import optimize
     from zedo_xr.estimator.select import denoising_energy, select_hypothesis, typical_size
@@ -163,8 +178,12 @@ def _lift_chunk(model: Any, canonical: Tensor, uv: Tensor, conf: Tensor, K: Tens
     elif knobs.select == "size":
         evidence["size_reference"] = typical_size(model)
     out["best_hypothesis"] = select_hypothesis(
-        knobs.select, reprojection_error=out["reprojection_error"], residual=out["residual"],
-        relative=relative, **evidence)
+        knobs.select,
+        reprojection_error=out["reprojection_error"],
+        residual=out["residual"],
+        relative=relative,
+        **evidence,
+    )
     return out
 
 
@@ -201,8 +220,9 @@ def lift_arrays(
     S = int(hypotheses)
     N = uv.shape[0]
     batch_size = batch_size or default_batch_size(dev, S)
-    canonical = torch.as_tensor(model.initial_poses(S, method=settings.initial_method, seed=seed),
-                                device=dev, dtype=tdtype)
+    canonical = torch.as_tensor(
+        model.initial_poses(S, method=settings.initial_method, seed=seed), device=dev, dtype=tdtype
+    )
     parts: dict[str, list[np.ndarray]] = {k: [] for k in OUTPUTS}
     own = not isinstance(progress, Progress)
     bar = progress if isinstance(progress, Progress) else Progress(N, bool(progress))
@@ -210,11 +230,16 @@ def lift_arrays(
         for start in range(0, N, batch_size):
             sl = slice(start, min(N, start + batch_size))
             tensors = (torch.as_tensor(a[sl], device=dev, dtype=tdtype) for a in (uv, confidence, K))
-            out = _lift_chunk(model, canonical, *tensors, settings=settings, knobs=knobs,
-                              callback=bar.chunk(sl.stop - sl.start, settings.loop.iterations))
+            out = _lift_chunk(
+                model,
+                canonical,
+                *tensors,
+                settings=settings,
+                knobs=knobs,
+                callback=bar.chunk(sl.stop - sl.start, settings.loop.iterations),
+            )
             for key, value in out.items():
                 parts[key].append(value.cpu().numpy())
     result = {k: np.concatenate(v) for k, v in parts.items()}
     result["best_hypothesis"] = result["best_hypothesis"].astype(np.int64)
     return result
-

@@ -60,7 +60,11 @@ def _per_frame_normalised(score: Tensor) -> Tensor:
 
 
 def denoising_energy(
-    prior, relative: Tensor, *, times: tuple[float, ...] = ENERGY_TIMES, draws: int = 4,
+    prior,
+    relative: Tensor,
+    *,
+    times: tuple[float, ...] = ENERGY_TIMES,
+    draws: int = 4,
     seed: int = 0,
 ) -> Tensor:
     """The prior's denoising score-matching loss on each pose: low for poses it finds likely.
@@ -155,8 +159,13 @@ def size_score(relative: Tensor, reference: float, spread: float = SIZE_SPREAD) 
 
 
 def selection_score(
-    rule: str, *, reprojection_error: Tensor, residual: Tensor, relative: Tensor,
-    energy: Tensor | None = None, size_reference: float | None = None,
+    rule: str,
+    *,
+    reprojection_error: Tensor,
+    residual: Tensor,
+    relative: Tensor,
+    energy: Tensor | None = None,
+    size_reference: float | None = None,
 ) -> Tensor:
     """Score (F, S) of ``rule`` (lower is better); inputs are per hypothesis, (F, S[, J, 3]).
 

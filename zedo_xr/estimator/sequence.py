@@ -101,8 +101,10 @@ class SequenceSettings:
         if not 0 <= self.smooth_strength <= 1:
             raise ValueError(f"smooth_strength: expected a fraction in [0, 1], got {self.smooth_strength}")
         if self.smooth_seconds < 0 or self.max_gap_seconds < 0:
-            raise ValueError(f"smooth_seconds, max_gap_seconds: expected >= 0, got "
-                             f"{self.smooth_seconds}, {self.max_gap_seconds}")
+            raise ValueError(
+                f"smooth_seconds, max_gap_seconds: expected >= 0, got "
+                f"{self.smooth_seconds}, {self.max_gap_seconds}"
+            )
 
 
 # ------------------------------------------------------------------------------------------
@@ -206,8 +208,14 @@ def track_bone_lengths(relative: Tensor, alive: Tensor) -> Tensor:
 
 
 def temporal_constraint(
-    shape: tuple[int, ...], alive: Tensor, *, sigma: float, strength: float, iterations: int,
-    lengths: Tensor | None = None, bones_from: int | None = None,
+    shape: tuple[int, ...],
+    alive: Tensor,
+    *,
+    sigma: float,
+    strength: float,
+    iterations: int,
+    lengths: Tensor | None = None,
+    bones_from: int | None = None,
 ) -> Constraint:
     """The loop hook of sequence lifting: smoothness over time and shared bone lengths.
 
@@ -247,8 +255,11 @@ def temporal_constraint(
             state["lengths"] = track_bone_lengths(x5, alive)
         if state["lengths"] is not None:
             held = state["lengths"][None, :, None, :]
-            x5 = torch.where(held.isnan().any(-1, keepdim=True).unsqueeze(-1), x5,
-                             with_bone_lengths(x5, held.nan_to_num(0.0)))
+            x5 = torch.where(
+                held.isnan().any(-1, keepdim=True).unsqueeze(-1),
+                x5,
+                with_bone_lengths(x5, held.nan_to_num(0.0)),
+            )
         return x5.reshape(x.shape), T4.reshape(T.shape)
 
     apply.state = state  # type: ignore[attr-defined]
@@ -260,8 +271,9 @@ def temporal_constraint(
 # ------------------------------------------------------------------------------------------
 
 
-def initial_fit(canonical: Tensor, uv: Tensor, confidence: Tensor, K: Tensor,
-                settings: Any) -> tuple[Tensor, Tensor, Tensor]:
+def initial_fit(
+    canonical: Tensor, uv: Tensor, confidence: Tensor, K: Tensor, settings: Any
+) -> tuple[Tensor, Tensor, Tensor]:
     """The initial pose fit of ``n`` frames x ``S`` hypotheses (frame-major, hypothesis-minor).
 
     ``canonical (S, J, 3)``, ``uv (n, J, 2)``, ``confidence (n, J)``, ``K (n, 3, 3)``;
@@ -276,8 +288,14 @@ def initial_fit(canonical: Tensor, uv: Tensor, confidence: Tensor, K: Tensor,
 
 
 def lift_frames(
-    prior: PriorLike, canonical: Tensor, uv: Tensor, confidence: Tensor, K: Tensor,
-    settings: Any, *, callback: Any = None,
+    prior: PriorLike,
+    canonical: Tensor,
+    uv: Tensor,
+    confidence: Tensor,
+    K: Tensor,
+    settings: Any,
+    *,
+    callback: Any = None,
 ) -> dict[str, Tensor]:
     """Lift ``n`` independent frames with ``S`` hypotheses each (initial fit, then the loop).
 
@@ -286,8 +304,16 @@ def lift_frames(
     """
     n, S = uv.shape[0], canonical.shape[0]
     pose0, T0, err0 = initial_fit(canonical, uv, confidence, K, settings)
-    res = optimize(prior, pose0, T0, uv.repeat_interleave(S, 0), confidence.repeat_interleave(S, 0),
-                   K.repeat_interleave(S, 0), settings.loop, callback=callback)
+    res = optimize(
+        prior,
+        pose0,
+        T0,
+        uv.repeat_interleave(S, 0),
+        confidence.repeat_interleave(S, 0),
+        K.repeat_interleave(S, 0),
+        settings.loop,
+        callback=callback,
+    )
     out = {key: v.reshape(n, S, *v.shape[1:]) for key, v in res.items()}
     out["initial_error"] = err0.reshape(n, S)
     return out
@@ -304,7 +330,7 @@ def keyframes(valid: Tensor, key_step: int) -> Tensor:
     [0, 4, 8]
     """
     F = valid.shape[0]
-    on_grid = (torch.arange(F, device=valid.device) % key_step == 0)
+    on_grid = torch.arange(F, device=valid.device) % key_step == 0
     on_grid[-1] = True
     key = valid & on_grid.unsqueeze(-1)
     return key | (valid & _isolated(valid, key, key_step))
@@ -352,8 +378,9 @@ def interpolate(values: Tensor, anchor: Tensor) -> tuple[Tensor, Tensor]:
     n = torch.where(has_next, following, previous).clamp(0, F - 1)
     t = torch.arange(F, device=values.device).reshape(F, 1).expand_as(p)
     span = (n - p).clamp_min(1)
-    alpha = torch.where(n > p, (t - p).to(values.dtype) / span.to(values.dtype),
-                        torch.zeros_like(p, dtype=values.dtype))
+    alpha = torch.where(
+        n > p, (t - p).to(values.dtype) / span.to(values.dtype), torch.zeros_like(p, dtype=values.dtype)
+    )
     extra = values.dim() - 2
     e = torch.arange(values.shape[1], device=values.device).expand_as(p)
     vp, vn = values[p, e], values[n, e]
@@ -418,8 +445,7 @@ def lift_tracks(
         start_rel, start_T, err0 = full["relative"], full["translation"], full["initial_error"]
     else:
         pose0, T0_, e0 = initial_fit(*args)
-        start_rel, start_T, err0 = (pose0.reshape(-1, S, J, 3), T0_.reshape(-1, S, 3),
-                                    e0.reshape(-1, S))
+        start_rel, start_T, err0 = (pose0.reshape(-1, S, J, 3), T0_.reshape(-1, S, 3), e0.reshape(-1, S))
     rel0 = canonical.new_zeros(F, E, S, J, 3)
     T0 = canonical.new_zeros(F, E, S, 3)
     rel0[f_idx, e_idx] = start_rel
@@ -432,23 +458,45 @@ def lift_tracks(
 
     # 3. all frames together, smooth over time, one set of bones per track
     t_max = settings.loop.t_max if sequence.refine_t_max is None else sequence.refine_t_max
-    loop = replace(settings.loop, iterations=sequence.refine_iterations, warmup=0.0,
-                   t_max=max(t_max, settings.loop.t_min))
+    loop = replace(
+        settings.loop,
+        iterations=sequence.refine_iterations,
+        warmup=0.0,
+        t_max=max(t_max, settings.loop.t_min),
+    )
     hook = temporal_constraint(
-        (F, E, S), alive, sigma=sequence.smooth_seconds * fps, strength=sequence.smooth_strength,
-        iterations=loop.iterations, lengths=lengths,
-        bones_from=round(sequence.bones_from * loop.iterations) if sequence.shared_bones else None)
+        (F, E, S),
+        alive,
+        sigma=sequence.smooth_seconds * fps,
+        strength=sequence.smooth_strength,
+        iterations=loop.iterations,
+        lengths=lengths,
+        bones_from=round(sequence.bones_from * loop.iterations) if sequence.shared_bones else None,
+    )
     conf = torch.where(alive.unsqueeze(-1), confidence, torch.zeros_like(confidence))
-    res = optimize(prior, rel0.reshape(-1, J, 3), T0.reshape(-1, 3), _per_hyp(uv, S),
-                   _per_hyp(conf, S), _per_hyp(K, S), loop, constraint=hook, callback=callback)
+    res = optimize(
+        prior,
+        rel0.reshape(-1, J, 3),
+        T0.reshape(-1, 3),
+        _per_hyp(uv, S),
+        _per_hyp(conf, S),
+        _per_hyp(K, S),
+        loop,
+        constraint=hook,
+        callback=callback,
+    )
     out = {k: v.reshape(F, E, S, *v.shape[1:]) for k, v in res.items()}
     init_err = canonical.new_full((F, E, S), float("nan"))
     init_err[f_idx, e_idx] = err0
     out["initial_error"] = init_err
     out = _void(out, alive)
     held = hook.state["lengths"]  # type: ignore[attr-defined]
-    out.update(valid=valid, interpolated=bridged & alive, keyframe=key,
-               bone_lengths=held if held is not None else canonical.new_full((E, 16), float("nan")))
+    out.update(
+        valid=valid,
+        interpolated=bridged & alive,
+        keyframe=key,
+        bone_lengths=held if held is not None else canonical.new_full((E, 16), float("nan")),
+    )
     return out
 
 
@@ -517,8 +565,9 @@ def lift_sequence_arrays(
     F, E = uv.shape[:2]
     chunk = int(batch_size or max(1, default_batch_size(dev, S) // E))
     margin = round(overlap_seconds * fps)
-    canonical = torch.as_tensor(model.initial_poses(S, method=settings.initial_method, seed=seed),
-                                device=dev, dtype=tdtype)
+    canonical = torch.as_tensor(
+        model.initial_poses(S, method=settings.initial_method, seed=seed), device=dev, dtype=tdtype
+    )
     parts: dict[str, list[Any]] = {}
     lengths = None
     poses = min(F, chunk + 2 * margin) * E * S
@@ -528,20 +577,28 @@ def lift_sequence_arrays(
             stop = min(F, start + chunk)
             lo, hi = max(0, start - margin), min(F, stop + margin)
             u, c, k = (torch.as_tensor(a[lo:hi], device=dev, dtype=tdtype) for a in (uv, confidence, K))
-            res = lift_tracks(model, canonical, u, c, k, fps=fps, settings=settings, sequence=sequence,
-                              lengths=lengths)
+            res = lift_tracks(
+                model, canonical, u, c, k, fps=fps, settings=settings, sequence=sequence, lengths=lengths
+            )
             if sequence.shared_bones and not res["bone_lengths"].isnan().any():
                 lengths = res["bone_lengths"]
             keep = slice(start - lo, stop - lo)
             n = stop - start
             alive = res["valid"] | res["interpolated"]
             choice = select_hypothesis(
-                select, reprojection_error=res["reprojection_error"][keep].reshape(n * E, S).nan_to_num(0.0),
+                select,
+                reprojection_error=res["reprojection_error"][keep].reshape(n * E, S).nan_to_num(0.0),
                 residual=res["residual"][keep].reshape(n * E, S).nan_to_num(0.0),
-                relative=res["relative"][keep].reshape(n * E, S, -1, 3).nan_to_num(0.0)).reshape(n, E)
-            out = {"pose3d": res["pose"], "reprojection_error": res["reprojection_error"],
-                   "residual": res["residual"], "initial_error": res["initial_error"],
-                   "valid": res["valid"], "interpolated": res["interpolated"]}
+                relative=res["relative"][keep].reshape(n * E, S, -1, 3).nan_to_num(0.0),
+            ).reshape(n, E)
+            out = {
+                "pose3d": res["pose"],
+                "reprojection_error": res["reprojection_error"],
+                "residual": res["residual"],
+                "initial_error": res["initial_error"],
+                "valid": res["valid"],
+                "interpolated": res["interpolated"],
+            }
             out = {key: v[keep] for key, v in out.items()}
             out["best_hypothesis"] = torch.where(alive[keep], choice, torch.full_like(choice, -1))
             for key, v in out.items():

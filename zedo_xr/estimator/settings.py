@@ -158,8 +158,7 @@ class LiftSettings:
         unknown = sorted(k for k in inner if k not in _LOOP_FIELDS)
         if unknown:
             raise TypeError(
-                f"settings: unexpected setting(s) {unknown}; expected names from "
-                f"{sorted(setting_names())}"
+                f"settings: unexpected setting(s) {unknown}; expected names from {sorted(setting_names())}"
             )
         loop = replace(top.pop("loop", self.loop), **inner)
         return replace(self, **top, loop=loop)
@@ -185,16 +184,24 @@ def setting_names() -> frozenset[str]:
     return (_LIFT_FIELDS - {"loop"}) | _LOOP_FIELDS
 
 
-PRESETS: Mapping[str, LiftSettings] = MappingProxyType({
-    "default": LiftSettings(),
-    # The official update: Adam initial fit on the hips, 1000 full-g^2 steps of dt = 1/1000.
-    "parity": LiftSettings(
-        initial="adam",
-        initial_joints="hips",
-        loop=LoopSettings(iterations=1000, warmup=0.2, step="parity", step_size=1e-3,
-                          translation_power=4.0, final_projection=False),
-    ),
-})
+PRESETS: Mapping[str, LiftSettings] = MappingProxyType(
+    {
+        "default": LiftSettings(),
+        # The official update: Adam initial fit on the hips, 1000 full-g^2 steps of dt = 1/1000.
+        "parity": LiftSettings(
+            initial="adam",
+            initial_joints="hips",
+            loop=LoopSettings(
+                iterations=1000,
+                warmup=0.2,
+                step="parity",
+                step_size=1e-3,
+                translation_power=4.0,
+                final_projection=False,
+            ),
+        ),
+    }
+)
 """The named settings: ``"default"`` (measured on the tuning set) and ``"parity"``."""
 
 
@@ -215,10 +222,12 @@ def resolve_settings(settings: str | LiftSettings = "default", **overrides: Any)
     """
     if isinstance(settings, str):
         if settings not in PRESETS:
-            raise ValueError(f"settings: expected one of {sorted(PRESETS)} or a LiftSettings, "
-                             f"got {settings!r}")
+            raise ValueError(
+                f"settings: expected one of {sorted(PRESETS)} or a LiftSettings, got {settings!r}"
+            )
         settings = PRESETS[settings]
     elif not isinstance(settings, LiftSettings):
-        raise ValueError(f"settings: expected one of {sorted(PRESETS)} or a LiftSettings, "
-                         f"got {type(settings).__name__}")
+        raise ValueError(
+            f"settings: expected one of {sorted(PRESETS)} or a LiftSettings, got {type(settings).__name__}"
+        )
     return settings.replace(**overrides) if overrides else settings

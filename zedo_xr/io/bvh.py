@@ -119,15 +119,11 @@ class BVH:
                 rotations[:, i] = R_local
             else:
                 R_parent = rotations[:, joint.parent]
-                positions[:, i] = positions[:, joint.parent] + np.einsum(
-                    "tij,tj->ti", R_parent, t_local
-                )
+                positions[:, i] = positions[:, joint.parent] + np.einsum("tij,tj->ti", R_parent, t_local)
                 rotations[:, i] = R_parent @ R_local
         return positions, rotations
 
-    def end_site_positions(
-        self, positions: np.ndarray, rotations: np.ndarray
-    ) -> dict[str, np.ndarray]:
+    def end_site_positions(self, positions: np.ndarray, rotations: np.ndarray) -> dict[str, np.ndarray]:
         """Global end-site positions ``{joint name: (frames, 3)}`` from FK results."""
         return {
             j.name: positions[:, i] + np.einsum("tij,j->ti", rotations[:, i], j.end_site)

@@ -10,8 +10,7 @@ import xarray as xr
 from zedo_xr.io._common import concat_sequences, extend, list_files, pose_array
 
 CLIMB_LICENCE = (
-    "Climbing motion-capture demo data from holosoma-retargeting 0.1.0 (Amazon FAR Team), "
-    "Apache License 2.0."
+    "Climbing motion-capture demo data from holosoma-retargeting 0.1.0 (Amazon FAR Team), Apache License 2.0."
 )
 CLIMB_FPS = 120.0
 HEAD_TOP_BEYOND_HEAD = 0.10
@@ -58,9 +57,7 @@ def climb_to_h36m(points: np.ndarray, names: list[str]) -> np.ndarray:
     out = np.empty((points.shape[0], len(H36M_JOINTS), 3), dtype=points.dtype)
     for j, name in enumerate(H36M_JOINTS):
         if name == "head":
-            out[:, j] = extend(
-                points[:, index["Neck"]], points[:, index["Head"]], HEAD_TOP_BEYOND_HEAD
-            )
+            out[:, j] = extend(points[:, index["Neck"]], points[:, index["Head"]], HEAD_TOP_BEYOND_HEAD)
         else:
             out[:, j] = points[:, index[CLIMB_TO_H36M[name]]]
     return out
@@ -89,9 +86,7 @@ def load_climb(path_or_dir: str | Path, *, joint_names: str | Path | None = None
         names = [n.strip() for n in names_file.read_text().splitlines() if n.strip()]
         points = np.load(file)  # plain float array, no pickle
         if points.ndim != 3 or points.shape[1:] != (len(names), 3):
-            raise ValueError(
-                f"{file.name}: expected shape (T, {len(names)}, 3), got {points.shape}"
-            )
+            raise ValueError(f"{file.name}: expected shape (T, {len(names)}, 3), got {points.shape}")
         parts.append((file.parent.name, climb_to_h36m(points, names)))
     pos, seq, index = concat_sequences(parts)
     return pose_array(

@@ -49,8 +49,11 @@ def stores_objects(path: str | Path) -> bool:
         for name in archive.namelist():
             with archive.open(name) as f:
                 version = np.lib.format.read_magic(f)
-                header = (np.lib.format.read_array_header_1_0(f) if version == (1, 0)
-                          else np.lib.format.read_array_header_2_0(f))
+                header = (
+                    np.lib.format.read_array_header_1_0(f)
+                    if version == (1, 0)
+                    else np.lib.format.read_array_header_2_0(f)
+                )
                 if header[2].hasobject:
                     return True
     return False
@@ -65,7 +68,8 @@ def _pickle_free(path: Path) -> Path:
     raise SchemaError(
         f"{path.name}: expected a pickle-free npz, got one that stores pickled objects (zedo-xr "
         f"never unpickles a file); convert it once with `python scripts/convert_cmu_npz.py "
-        f"{path}` (it writes {converted})")
+        f"{path}` (it writes {converted})"
+    )
 
 
 def load_cmu(path: str | Path, split: str = "train", *, valid_only: bool = True) -> xr.DataArray:

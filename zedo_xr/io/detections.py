@@ -110,9 +110,7 @@ def _slots(per_image: dict[Any, list[dict]]) -> tuple[list[Any], list[dict[int, 
     ids repeated within an image, which are not tracks) the order within each image.
     """
     ids = [[_track_id(a) for a in anns] for anns in per_image.values()]
-    tracked = any(ids) and all(
-        None not in image and len(set(image)) == len(image) for image in ids
-    )
+    tracked = any(ids) and all(None not in image and len(set(image)) == len(image) for image in ids)
     if tracked:
         tracks = sorted({t for image in ids for t in image})
         col = {t: c for c, t in enumerate(tracks)}
@@ -121,9 +119,7 @@ def _slots(per_image: dict[Any, list[dict]]) -> tuple[list[Any], list[dict[int, 
     return list(range(n_people)), [{n: n for n in range(len(v))} for v in per_image.values()]
 
 
-def load_coco_keypoints(
-    path: str | Path, image_id: Any = None, *, skeleton: str | None = None
-) -> xr.Dataset:
+def load_coco_keypoints(path: str | Path, image_id: Any = None, *, skeleton: str | None = None) -> xr.Dataset:
     """Read COCO-format person keypoints (ground truth or detector results) as H36M 2D keypoints.
 
     Parameters

@@ -82,8 +82,7 @@ def detector_scores(values: Any, name: str = CONFIDENCE) -> np.ndarray:
     over = finite > 1.0
     if over.any():
         warnings.warn(
-            f"{name}: clipped {int(over.sum())} detector scores above 1 (largest "
-            f"{finite.max():.3g}) to 1",
+            f"{name}: clipped {int(over.sum())} detector scores above 1 (largest {finite.max():.3g}) to 1",
             UserWarning,
             stacklevel=3,
         )

@@ -46,9 +46,7 @@ def _seconds(ds: xr.Dataset) -> bool:
     return "time" in ds.coords and ds["time"].dtype.kind == "f"
 
 
-def from_movement(
-    ds: xr.Dataset, *, skeleton: str | None = None, individual: Any = None
-) -> xr.Dataset:
+def from_movement(ds: xr.Dataset, *, skeleton: str | None = None, individual: Any = None) -> xr.Dataset:
     """Convert a movement poses dataset to the zedo-xr data model.
 
     Parameters
@@ -85,9 +83,7 @@ def from_movement(
     ({'frame': 3, 'joint': 17, 'uv': 2}, 'coco17')
     """
     if "position" not in ds:
-        raise SchemaError(
-            f"dataset: expected a movement 'position' variable, got {list(ds.data_vars)}"
-        )
+        raise SchemaError(f"dataset: expected a movement 'position' variable, got {list(ds.data_vars)}")
     if "space" not in ds["position"].dims:
         raise SchemaError(f"position: expected a 'space' dim, got {ds['position'].dims}")
     fps = ds.attrs.get("fps")
@@ -190,8 +186,7 @@ def to_movement(
     """
     if POSE3D not in lifted:
         raise SchemaError(
-            f"dataset: expected a '{POSE3D}' variable (lift the dataset first), got "
-            f"{list(lifted.data_vars)}"
+            f"dataset: expected a '{POSE3D}' variable (lift the dataset first), got {list(lifted.data_vars)}"
         )
     pose = lifted[POSE3D]
     if HYPOTHESIS in pose.dims and hypothesis is not None:
@@ -218,9 +213,7 @@ def to_movement(
     style = _movement_dim_style() if dim_style == "auto" else dim_style
     if style not in ("singular", "plural"):
         raise ValueError(f"dim_style: expected 'auto', 'singular' or 'plural', got {dim_style!r}")
-    kp_dim, ind_dim = (
-        ("keypoint", "individual") if style == "singular" else ("keypoints", "individuals")
-    )
+    kp_dim, ind_dim = ("keypoint", "individual") if style == "singular" else ("keypoints", "individuals")
     fps = lifted.attrs.get("fps")
     frames = lifted[FRAME].values if FRAME in lifted.coords else np.arange(lifted.sizes[FRAME])
     time = frames / float(fps) if fps else frames
@@ -235,11 +228,7 @@ def to_movement(
     }
     position = _renamed(pose, renames, ("time", "space", kp_dim, ind_dim, *extra))
     confidence = _renamed(conf, renames, ("time", kp_dim, ind_dim, ...))
-    log = (
-        json.loads(lifted.attrs.get("log", "[]"))
-        if isinstance(lifted.attrs.get("log"), str)
-        else []
-    )
+    log = json.loads(lifted.attrs.get("log", "[]")) if isinstance(lifted.attrs.get("log"), str) else []
     log.append(
         {
             "operation": "zedo_xr.io.to_movement",

@@ -29,15 +29,51 @@ TYPICAL_THIGH_M = 0.42
 
 BVH_NAMES: dict[str, tuple[str, ...]] = {
     "pelvis": ("hips", "hip", "pelvis", "root"),
-    "right_hip": ("rightupleg", "rightthigh", "rthigh", "rightupperleg", "upperleg_r", "thigh_r",
-                  "rfemur", "r_hip", "righthip"),
-    "right_knee": ("rightleg", "rightshin", "rshin", "rightlowerleg", "lowerleg_r", "calf_r",
-                   "rtibia", "r_knee", "rightknee"),
+    "right_hip": (
+        "rightupleg",
+        "rightthigh",
+        "rthigh",
+        "rightupperleg",
+        "upperleg_r",
+        "thigh_r",
+        "rfemur",
+        "r_hip",
+        "righthip",
+    ),
+    "right_knee": (
+        "rightleg",
+        "rightshin",
+        "rshin",
+        "rightlowerleg",
+        "lowerleg_r",
+        "calf_r",
+        "rtibia",
+        "r_knee",
+        "rightknee",
+    ),
     "right_ankle": ("rightfoot", "rfoot", "foot_r", "r_ankle", "rightankle"),
-    "left_hip": ("leftupleg", "leftthigh", "lthigh", "leftupperleg", "upperleg_l", "thigh_l",
-                 "lfemur", "l_hip", "lefthip"),
-    "left_knee": ("leftleg", "leftshin", "lshin", "leftlowerleg", "lowerleg_l", "calf_l",
-                  "ltibia", "l_knee", "leftknee"),
+    "left_hip": (
+        "leftupleg",
+        "leftthigh",
+        "lthigh",
+        "leftupperleg",
+        "upperleg_l",
+        "thigh_l",
+        "lfemur",
+        "l_hip",
+        "lefthip",
+    ),
+    "left_knee": (
+        "leftleg",
+        "leftshin",
+        "lshin",
+        "leftlowerleg",
+        "lowerleg_l",
+        "calf_l",
+        "ltibia",
+        "l_knee",
+        "leftknee",
+    ),
     "left_ankle": ("leftfoot", "lfoot", "foot_l", "l_ankle", "leftankle"),
     "spine": ("spine1", "spine", "spine01", "chest", "lowerback"),
     "thorax": ("neck", "neck1", "neck01", "upperneck", "thorax"),
@@ -53,8 +89,9 @@ BVH_NAMES: dict[str, tuple[str, ...]] = {
 wins. H36M's ``head`` (the head top) is the end site of the BVH head joint when it has one."""
 
 
-def load_poses3d(path: str | Path, *, skeleton: str | None = None, units: str = "auto",
-                 fmt: str = "auto") -> xr.DataArray:
+def load_poses3d(
+    path: str | Path, *, skeleton: str | None = None, units: str = "auto", fmt: str = "auto"
+) -> xr.DataArray:
     """Read 3D poses from a file or folder as H36M ``(frame, joint, coord)`` metres, Z up.
 
     Parameters
@@ -100,8 +137,9 @@ def load_poses3d(path: str | Path, *, skeleton: str | None = None, units: str = 
     return _to_h36m(array, names, skeleton, units, fps=fps, source=f"{kind} file {p.name}")
 
 
-def load_training_poses(paths: list[str | Path], *, skeleton: str | None = None,
-                        units: str = "auto") -> tuple[xr.DataArray, list[dict[str, Any]]]:
+def load_training_poses(
+    paths: list[str | Path], *, skeleton: str | None = None, units: str = "auto"
+) -> tuple[xr.DataArray, list[dict[str, Any]]]:
     """Concatenated :func:`load_poses3d` of several inputs and their provenance for a card.
 
     Returns the ``(frame, joint, coord)`` poses and one dict per input (``name``, ``frames``,
@@ -110,9 +148,14 @@ def load_training_poses(paths: list[str | Path], *, skeleton: str | None = None,
     parts, provenance = [], []
     for path in paths:
         da = load_poses3d(path, skeleton=skeleton, units=units)
-        provenance.append({"name": Path(path).name, "frames": int(da.sizes[FRAME]),
-                           "source": str(da.attrs.get("source", "")),
-                           "units_read": da.attrs.get("units_read")})
+        provenance.append(
+            {
+                "name": Path(path).name,
+                "frames": int(da.sizes[FRAME]),
+                "source": str(da.attrs.get("source", "")),
+                "units_read": da.attrs.get("units_read"),
+            }
+        )
         parts.append(da.reset_coords(drop=True).drop_vars(FRAME, errors="ignore"))
     return xr.concat(parts, dim=FRAME, coords="minimal", compat="override"), provenance
 
@@ -126,11 +169,14 @@ def _format(p: Path) -> str:
         return "movement"
     if p.is_dir() and any(p.rglob("*.bvh")):
         return "bvh"
-    raise ValueError(f"path: cannot tell the format of {str(p)!r}: expected .npy, .npz, .zarr, "
-                     f".nc (movement) or .bvh (or a folder of .bvh files)")
+    raise ValueError(
+        f"path: cannot tell the format of {str(p)!r}: expected .npy, .npz, .zarr, "
+        f".nc (movement) or .bvh (or a folder of .bvh files)"
+    )
 
 
 # ----------------------------------------------------------------------------- array formats
+
 
 def _npy(p: Path) -> tuple[np.ndarray, list[str] | None, float | None]:
     return np.load(p, allow_pickle=False), None, None
@@ -143,8 +189,10 @@ def _npz(p: Path) -> tuple[np.ndarray, list[str] | None, float | None]:
         if key is None:
             arrays = [k for k in keys if data[k].ndim == 3]
             if len(arrays) != 1:
-                raise SchemaError(f"{p.name}: expected an array named one of {ARRAY_KEYS} or a "
-                                  f"single (frame, joint, 3) array, got {keys}")
+                raise SchemaError(
+                    f"{p.name}: expected an array named one of {ARRAY_KEYS} or a "
+                    f"single (frame, joint, 3) array, got {keys}"
+                )
             key = arrays[0]
         fps = float(data["fps"]) if "fps" in keys and data["fps"].ndim == 0 else None
         names = [str(n) for n in data["joint_names"]] if "joint_names" in keys else None
@@ -157,8 +205,7 @@ def _variable(ds: xr.Dataset, where: str) -> xr.DataArray:
             return ds[key]
     candidates = [k for k, v in ds.data_vars.items() if {FRAME, JOINT, COORD} <= set(v.dims)]
     if len(candidates) != 1:
-        raise SchemaError(f"{where}: expected one (frame, joint, coord) variable, got "
-                          f"{list(ds.data_vars)}")
+        raise SchemaError(f"{where}: expected one (frame, joint, coord) variable, got {list(ds.data_vars)}")
     return ds[candidates[0]]
 
 
@@ -189,18 +236,22 @@ def _movement(p: Path) -> tuple[np.ndarray, list[str] | None, float | None]:
     """A movement poses dataset (either dim style) with 3D ``position``, one individual."""
     ds = xr.load_dataset(p, engine=_netcdf_engine(p))
     if "position" not in ds:
-        raise SchemaError(f"{p.name}: expected a movement dataset with a 'position' variable, "
-                          f"got {list(ds.data_vars)}")
+        raise SchemaError(
+            f"{p.name}: expected a movement dataset with a 'position' variable, got {list(ds.data_vars)}"
+        )
     da = ds["position"]
     plural = "keypoints" in da.dims
     kp, ind = ("keypoints", "individuals") if plural else ("keypoint", "individual")
     if da.sizes.get("space") != 3:
-        raise SchemaError(f"{p.name}: position: expected space = (x, y, z), got "
-                          f"{da.sizes.get('space')} coordinates")
+        raise SchemaError(
+            f"{p.name}: position: expected space = (x, y, z), got {da.sizes.get('space')} coordinates"
+        )
     if ind in da.dims:
         if da.sizes[ind] != 1:
-            raise SchemaError(f"{p.name}: expected one individual, got {da.sizes[ind]}; "
-                              f"select one with ds.sel({ind}=...) and save it")
+            raise SchemaError(
+                f"{p.name}: expected one individual, got {da.sizes[ind]}; "
+                f"select one with ds.sel({ind}=...) and save it"
+            )
         da = da.isel({ind: 0})
     da = da.transpose("time", kp, "space")
     fps = ds.attrs.get("fps")
@@ -209,8 +260,10 @@ def _movement(p: Path) -> tuple[np.ndarray, list[str] | None, float | None]:
 
 # ----------------------------------------------------------------------------- conversion
 
-def _to_h36m(array: Any, names: list[str] | None, skeleton: str | None, units: str, *,
-             fps: float | None, source: str) -> xr.DataArray:
+
+def _to_h36m(
+    array: Any, names: list[str] | None, skeleton: str | None, units: str, *, fps: float | None, source: str
+) -> xr.DataArray:
     from zedo_xr.skeleton import H36M_JOINTS, get_skeleton, to_h36m
 
     arr = np.asarray(array, dtype=np.float64)
@@ -218,8 +271,10 @@ def _to_h36m(array: Any, names: list[str] | None, skeleton: str | None, units: s
         raise SchemaError(f"poses: expected shape (frame, joint, 3), got {arr.shape}")
     if skeleton is None and (names is None or list(names) == list(H36M_JOINTS)):
         if arr.shape[1] != len(H36M_JOINTS):
-            raise SchemaError(f"poses: expected the 17 H36M joints, got {arr.shape[1]} joints; "
-                              f"pass skeleton= (--skeleton) to name the joint set")
+            raise SchemaError(
+                f"poses: expected the 17 H36M joints, got {arr.shape[1]} joints; "
+                f"pass skeleton= (--skeleton) to name the joint set"
+            )
         h36m = arr
     else:
         skel = get_skeleton(skeleton or "h36m17")
@@ -230,12 +285,12 @@ def _to_h36m(array: Any, names: list[str] | None, skeleton: str | None, units: s
         points, _ = to_h36m(da, skel)
         lacking = [j for j in H36M_JOINTS if not np.isfinite(points.sel({JOINT: j})).any()]
         if lacking:
-            raise SchemaError(f"skeleton: {skel.name} cannot make the H36M joints {lacking}; a "
-                              f"prior needs all 17")
+            raise SchemaError(
+                f"skeleton: {skel.name} cannot make the H36M joints {lacking}; a prior needs all 17"
+            )
         h36m = points.values
     scale, unit = _scale(h36m, units)
-    return pose_array(h36m * scale, fps=fps, source=source, licence="",
-                      attrs={"units_read": unit})
+    return pose_array(h36m * scale, fps=fps, source=source, licence="", attrs={"units_read": unit})
 
 
 def _scale(poses: np.ndarray, units: str) -> tuple[float, str]:
@@ -250,6 +305,7 @@ def _scale(poses: np.ndarray, units: str) -> tuple[float, str]:
 
 
 # ----------------------------------------------------------------------------- BVH
+
 
 def _bvh_index(names: tuple[str, ...]) -> dict[str, int]:
     """H36M joint -> BVH joint index, by :data:`BVH_NAMES` (names lower-cased, prefix dropped)."""
@@ -300,6 +356,12 @@ def _from_bvh(p: Path, units: str) -> xr.DataArray:
         rates.add(round(float(bvh.fps), 6))
     pos, names, frame_index = concat_sequences(parts, index)
     scale, unit = _scale(pos, units)
-    return pose_array(pos * scale, fps=rates.pop() if len(rates) == 1 else None,
-                      source=f"BVH {p.name} ({len(files)} files)", licence="",
-                      sequence=names, frame_in_sequence=frame_index, attrs={"units_read": unit})
+    return pose_array(
+        pos * scale,
+        fps=rates.pop() if len(rates) == 1 else None,
+        source=f"BVH {p.name} ({len(files)} files)",
+        licence="",
+        sequence=names,
+        frame_in_sequence=frame_index,
+        attrs={"units_read": unit},
+    )

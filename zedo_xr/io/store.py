@@ -211,13 +211,18 @@ class ChunkedZarrWriter:
     >>> writer.finalize()
     """
 
-    def __init__(self, store: StoreLike, template: xr.Dataset, frame_chunk: int, *,
-                 identity: Mapping[str, Any] | None = None, overwrite: bool = False,
-                 verify: bool = True) -> None:
+    def __init__(
+        self,
+        store: StoreLike,
+        template: xr.Dataset,
+        frame_chunk: int,
+        *,
+        identity: Mapping[str, Any] | None = None,
+        overwrite: bool = False,
+        verify: bool = True,
+    ) -> None:
         if FRAME not in template.dims:
-            raise SchemaError(
-                f"template: expected a '{FRAME}' dim, got dims {tuple(template.dims)}"
-            )
+            raise SchemaError(f"template: expected a '{FRAME}' dim, got dims {tuple(template.dims)}")
         if isinstance(frame_chunk, bool) or not isinstance(frame_chunk, int | np.integer) or frame_chunk < 1:
             raise ValueError(f"frame_chunk: expected a positive integer, got {frame_chunk!r}")
         self.store = store
@@ -247,8 +252,10 @@ class ChunkedZarrWriter:
                 if path.is_dir() and not any(path.iterdir()):
                     path.rmdir()  # an empty folder (e.g. made by the user): not a store yet
                     return False
-                raise StoreError(f"store: expected a new path or a zarr store, got {_describe(self.store)}, "
-                                 "which exists and is not a zarr store; choose another path")
+                raise StoreError(
+                    f"store: expected a new path or a zarr store, got {_describe(self.store)}, "
+                    "which exists and is not a zarr store; choose another path"
+                )
             return path.exists()
         import zarr
 
@@ -261,8 +268,9 @@ class ChunkedZarrWriter:
     def _group(self, mode: Literal["r", "r+"] = "r+", target: StoreLike | None = None):
         import zarr
 
-        return zarr.open_group(self.store if target is None else target, mode=mode, zarr_format=3,
-                               use_consolidated=False)
+        return zarr.open_group(
+            self.store if target is None else target, mode=mode, zarr_format=3, use_consolidated=False
+        )
 
     def _remove(self) -> None:
         """Delete the store (``overwrite=True``): only a zarr store, never another folder."""
@@ -275,8 +283,10 @@ class ChunkedZarrWriter:
         if not path.exists():
             return
         if not (path / "zarr.json").exists() and not (path.is_dir() and not any(path.iterdir())):
-            raise StoreError(f"store: expected a zarr store to overwrite, got {_describe(self.store)}, "
-                             "which is not one; refusing to delete it")
+            raise StoreError(
+                f"store: expected a zarr store to overwrite, got {_describe(self.store)}, "
+                "which is not one; refusing to delete it"
+            )
         import shutil
 
         shutil.rmtree(path)
@@ -305,8 +315,11 @@ class ChunkedZarrWriter:
             os.rename(tmp, path)
         except OSError as err:
             shutil.rmtree(tmp, ignore_errors=True)
-            raise type(err)(err.errno, f"store: cannot create {_describe(self.store)} "
-                            f"({err.strerror or err}); expected a writable location") from err
+            raise type(err)(
+                err.errno,
+                f"store: cannot create {_describe(self.store)} "
+                f"({err.strerror or err}); expected a writable location",
+            ) from err
 
     def _write_skeleton(self, template: xr.Dataset, target: StoreLike) -> None:
         import dask.array as da
@@ -316,16 +329,23 @@ class ChunkedZarrWriter:
         for name in self.frame_vars:
             var = template[name].variable
             chunks = tuple(self.frame_chunk if d == FRAME else s for d, s in var.sizes.items())
-            lazy[name] = xr.Variable(var.dims, da.zeros(var.shape, dtype=var.dtype, chunks=chunks),
-                                     var.attrs)
+            lazy[name] = xr.Variable(var.dims, da.zeros(var.shape, dtype=var.dtype, chunks=chunks), var.attrs)
         # compute=False writes metadata, coords and in-memory variables; frame variables stay
         # unwritten until their region is written.
         _encode(lazy).to_zarr(target, mode="w-", zarr_format=3, consolidated=False, compute=False)
         # The record comes last: a store without it was never completely created.
         record = zarr.open_group(target, mode="r+", zarr_format=3, use_consolidated=False)
-        sub = record.create_group(RECORD, attributes={
-            "format": 1, "frame_chunk": self.frame_chunk, "n_frames": self.n_frames,
-            "frame_vars": self.frame_vars, "identity": self.identity, "complete": False})
+        sub = record.create_group(
+            RECORD,
+            attributes={
+                "format": 1,
+                "frame_chunk": self.frame_chunk,
+                "n_frames": self.n_frames,
+                "frame_vars": self.frame_vars,
+                "identity": self.identity,
+                "complete": False,
+            },
+        )
         # One chunk per record: recording chunk i rewrites only its own 8 bytes.
         sub.create_array(CHECKSUM, shape=(self.n_chunks,), chunks=(1,), dtype="uint64", fill_value=0)
 
@@ -337,7 +357,8 @@ class ChunkedZarrWriter:
                 f"store: expected a store made by zedo-xr's chunk writer, got {_describe(self.store)} "
                 f"without its '{RECORD}' record (another program's store, an older zedo-xr's, or an "
                 "interrupted creation); write to another path, or pass overwrite=True "
-                "(zedo lift --overwrite) to replace it")
+                "(zedo lift --overwrite) to replace it"
+            )
         return group[RECORD]
 
     def _check_compatible(self, template: xr.Dataset) -> None:
@@ -349,26 +370,32 @@ class ChunkedZarrWriter:
                 f"store: expected a store of these inputs and settings, got {_describe(self.store)}, "
                 f"{state} store of other ones ({diff}); rerun with the store's inputs and settings "
                 "to resume or reopen it, write to another path, or pass overwrite=True "
-                "(zedo lift --overwrite) to replace it")
+                "(zedo lift --overwrite) to replace it"
+            )
         if attrs.get("frame_chunk") != self.frame_chunk:
             raise StoreError(
                 f"frame_chunk: expected the store's {attrs.get('frame_chunk')} (batch_size it was "
                 f"started with), got {self.frame_chunk}; resume with the same batch_size, write to "
-                "another path, or pass overwrite=True (zedo lift --overwrite)")
+                "another path, or pass overwrite=True (zedo lift --overwrite)"
+            )
         if attrs.get("n_frames") != self.n_frames or attrs.get("frame_vars") != self.frame_vars:
             raise StoreError(
                 f"store: expected {self.n_frames} frames of {self.frame_vars}, got a store of "
                 f"{attrs.get('n_frames')} frames of {attrs.get('frame_vars')}; write to another "
-                "path, or pass overwrite=True")
+                "path, or pass overwrite=True"
+            )
         existing = xr.open_zarr(self.store, chunks=None, zarr_format=3, consolidated=False)
         for name in self.frame_vars:
             if name not in existing or existing[name].sizes != template[name].sizes:
                 found = dict(existing[name].sizes) if name in existing else "none"
-                raise StoreError(f"{name}: expected sizes {dict(template[name].sizes)} as in the "
-                                 f"template, got {found} in the store; pass overwrite=True")
+                raise StoreError(
+                    f"{name}: expected sizes {dict(template[name].sizes)} as in the "
+                    f"template, got {found} in the store; pass overwrite=True"
+                )
         if FRAME in template.coords and not np.array_equal(existing[FRAME].values, template[FRAME].values):
-            raise StoreError(f"{FRAME}: expected the store's frame coords, got other ones; pass "
-                             "overwrite=True")
+            raise StoreError(
+                f"{FRAME}: expected the store's frame coords, got other ones; pass overwrite=True"
+            )
 
     # -- completion records
     def _checksum(self, index: int, group: Any) -> int:
@@ -418,8 +445,9 @@ class ChunkedZarrWriter:
         n = region.stop - region.start
         missing = [v for v in self.frame_vars if v not in ds_chunk]
         if missing:
-            raise SchemaError(f"ds_chunk: expected the frame variables {self.frame_vars}, "
-                              f"got none for {missing}")
+            raise SchemaError(
+                f"ds_chunk: expected the frame variables {self.frame_vars}, got none for {missing}"
+            )
         part = ds_chunk[self.frame_vars]
         if part.sizes[FRAME] != n:
             raise SchemaError(
@@ -431,14 +459,16 @@ class ChunkedZarrWriter:
         for var in part.variables.values():
             var.attrs = {}
         try:
-            part.to_zarr(self.store, region={FRAME: region}, mode="r+", zarr_format=3,
-                         consolidated=False)
+            part.to_zarr(self.store, region={FRAME: region}, mode="r+", zarr_format=3, consolidated=False)
             self._mark_done(index)
         except OSError as err:
-            raise type(err)(err.errno, f"store: writing chunk {index} (frames {region.start}:"
-                            f"{region.stop}) of {_describe(self.store)} failed ({err.strerror or err}); "
-                            "the chunks recorded so far are kept: fix the cause and rerun the same "
-                            "call to resume") from err
+            raise type(err)(
+                err.errno,
+                f"store: writing chunk {index} (frames {region.start}:"
+                f"{region.stop}) of {_describe(self.store)} failed ({err.strerror or err}); "
+                "the chunks recorded so far are kept: fix the cause and rerun the same "
+                "call to resume",
+            ) from err
 
     def _mark_done(self, index: int) -> None:
         group = self._group()

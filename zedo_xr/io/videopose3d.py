@@ -108,9 +108,7 @@ def _layout_joints(arr: np.ndarray, layout: str, name: str) -> np.ndarray:
 
 def _layout_name(layout: str | None, path: Any) -> str:
     if layout not in LAYOUTS:
-        raise SchemaError(
-            f"{path}: metadata layout_name: expected one of {sorted(LAYOUTS)}, got {layout!r}"
-        )
+        raise SchemaError(f"{path}: metadata layout_name: expected one of {sorted(LAYOUTS)}, got {layout!r}")
     return layout
 
 
@@ -262,9 +260,7 @@ def load_videopose3d_2d(path: str | Path, *, fps: float | None = None) -> xr.Dat
         attrs["metadata"] = meta
     return xr.Dataset(
         {
-            KEYPOINTS: (
-                (*dims, UV), kp_da.transpose(*dims, UV).values, {"units": "pixels"}
-            ),
+            KEYPOINTS: ((*dims, UV), kp_da.transpose(*dims, UV).values, {"units": "pixels"}),
             CONFIDENCE: (dims, conf_da.transpose(*dims).values),
         },
         coords={

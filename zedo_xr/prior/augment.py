@@ -143,6 +143,7 @@ class Augmentation:
 
 # ----------------------------------------------------------------------------- vector helpers
 
+
 def _unit(v: Tensor) -> Tensor:
     return v / v.norm(dim=-1, keepdim=True).clamp_min(1e-9)
 
@@ -187,8 +188,8 @@ def _uniform(n: int, name: str, generator: torch.Generator, like: Tensor) -> Ten
 
 # ----------------------------------------------------------------------------- limbs
 
-def _limb(pose: Tensor, joints, proximal: Tensor, bend_side: Tensor, twist: Tensor,
-          bend: Tensor) -> Tensor:
+
+def _limb(pose: Tensor, joints, proximal: Tensor, bend_side: Tensor, twist: Tensor, bend: Tensor) -> Tensor:
     """Place one limb: its upper bone along ``proximal``, the lower bent by ``bend`` radians.
 
     ``bend_side`` (orthogonal to ``proximal``) is where the lower bone bends to at zero axial
@@ -207,8 +208,9 @@ def _limb(pose: Tensor, joints, proximal: Tensor, bend_side: Tensor, twist: Tens
     return out
 
 
-def set_leg(pose: Tensor, leg: int, hip_flexion: Tensor, abduction: Tensor, rotation: Tensor,
-            knee_flexion: Tensor) -> Tensor:
+def set_leg(
+    pose: Tensor, leg: int, hip_flexion: Tensor, abduction: Tensor, rotation: Tensor, knee_flexion: Tensor
+) -> Tensor:
     """Place one leg (``leg`` 0: right, 1: left) at the given joint angles (radians, each (B,)).
 
     Angles are in the pelvis frame (:func:`body_frame`): hip flexion moves the thigh from
@@ -289,7 +291,7 @@ def _trunk(pose: Tensor, generator: torch.Generator) -> Tensor:
     flexion = _uniform(B, "trunk_flexion", generator, pose)
     lateral = _uniform(B, "trunk_lateral_bend", generator, pose)
     twist = _uniform(B, "trunk_rotation", generator, pose)
-    centre = pose[:, SPINE:SPINE + 1]
+    centre = pose[:, SPINE : SPINE + 1]
     v = pose[:, list(ABOVE_SPINE)] - centre
     v = _rotate(v, -r, flexion)  # about -right: up tips towards forward
     v = _rotate(v, f, lateral)
@@ -321,7 +323,7 @@ def _lean(pose: Tensor, generator: torch.Generator) -> Tensor:
     tilt = torch.arccos(_dot(u, vertical)[:, 0].clamp(-1, 1))
     angle = torch.where(on_feet, balanced, supported)
     angle = torch.minimum(angle.clamp_min(math.radians(-20)), (math.radians(80) - tilt).clamp_min(0))
-    centre = pose[:, PELVIS:PELVIS + 1]
+    centre = pose[:, PELVIS : PELVIS + 1]
     return centre + _rotate(pose - centre, -axis, angle)
 
 
@@ -364,13 +366,14 @@ def repose(pose: Tensor, probability: float, generator: torch.Generator) -> Tens
 
 # ----------------------------------------------------------------------------- recombination
 
+
 def _in_frame(v: Tensor, frame) -> Tensor:
     """Coordinates of vectors ``v`` (B, J, 3) in a body frame."""
     return torch.stack([(v * a[:, None]).sum(-1) for a in frame], dim=-1)
 
 
 def _from_frame(c: Tensor, frame) -> Tensor:
-    return sum(c[..., i:i + 1] * a[:, None] for i, a in enumerate(frame))
+    return sum(c[..., i : i + 1] * a[:, None] for i, a in enumerate(frame))
 
 
 def recombine(pose: Tensor, probability: float, generator: torch.Generator) -> Tensor:
@@ -393,16 +396,17 @@ def recombine(pose: Tensor, probability: float, generator: torch.Generator) -> T
     use = torch.rand(B, generator=generator, device=dev, dtype=dt) < probability
     donor = pose[donor_index]
     upper = list(UPPER)
-    local = _in_frame(donor[:, upper] - donor[:, PELVIS:PELVIS + 1], body_frame(donor, R_HIP, L_HIP))
+    local = _in_frame(donor[:, upper] - donor[:, PELVIS : PELVIS + 1], body_frame(donor, R_HIP, L_HIP))
     trunk = (pose[:, THORAX] - pose[:, PELVIS]).norm(dim=-1)
     donor_trunk = (donor[:, THORAX] - donor[:, PELVIS]).norm(dim=-1).clamp_min(1e-6)
     local = local * (trunk / donor_trunk)[:, None, None]
     out = pose.clone()
-    out[:, upper] = pose[:, PELVIS:PELVIS + 1] + _from_frame(local, body_frame(pose, R_HIP, L_HIP))
+    out[:, upper] = pose[:, PELVIS : PELVIS + 1] + _from_frame(local, body_frame(pose, R_HIP, L_HIP))
     return torch.where(use[:, None, None], out, pose)
 
 
 # ----------------------------------------------------------------------------- joint definitions
+
 
 def jitter_joint_definitions(pose: Tensor, scale: float, generator: torch.Generator) -> Tensor:
     """Move spine, neck, head and shoulder joints as other sources define them.
@@ -430,8 +434,14 @@ def jitter_joint_definitions(pose: Tensor, scale: float, generator: torch.Genera
 
 # ----------------------------------------------------------------------------- bone lengths
 
+
 def bone_length_factors(
-    batch: int, std: float, generator: torch.Generator, *, twin_index: Tensor, device=None,
+    batch: int,
+    std: float,
+    generator: torch.Generator,
+    *,
+    twin_index: Tensor,
+    device=None,
     dtype=torch.float32,
 ) -> Tensor:
     """Random log-normal length factors ``exp(std * z)`` per joint's parent bone, shape (batch, J).
@@ -491,6 +501,7 @@ def scale_bones(pose: Tensor, factors: Tensor, parents: tuple[int, ...] | None =
 
 # ----------------------------------------------------------------------------- plausibility
 
+
 def bone_lengths(pose: Tensor) -> Tensor:
     """Length of every H36M bone, (B, 16), in the order of ``skeleton.H36M_BONES``."""
     from zedo_xr.skeleton import H36M_BONES
@@ -520,14 +531,20 @@ def plausible(pose: Tensor) -> Tensor:
     """
     radius = TORSO_RADIUS * (pose[:, R_HIP] - pose[:, L_HIP]).norm(dim=-1, keepdim=True)
     limbs = [(a, b) for a, b, c, _ in LEGS + ARMS] + [(b, c) for a, b, c, _ in LEGS + ARMS]
-    points = torch.cat([pose[:, [b for _, b in limbs]],
-                        0.5 * (pose[:, [a for a, _ in limbs]] + pose[:, [b for _, b in limbs]])], 1)
+    points = torch.cat(
+        [
+            pose[:, [b for _, b in limbs]],
+            0.5 * (pose[:, [a for a, _ in limbs]] + pose[:, [b for _, b in limbs]]),
+        ],
+        1,
+    )
     clear = (_segment_distance(points, pose[:, PELVIS], pose[:, THORAX]) > radius).all(-1)
     r_hip = body_frame(pose, R_HIP, L_HIP)[0]
     r_sh = body_frame(pose, R_SHOULDER, L_SHOULDER, SPINE, THORAX)[0]
-    lateral = [(_dot(pose[:, a] - pose[:, b], axis) > 0)[:, 0]
-               for a, b, axis in ((R_KNEE, L_KNEE, r_hip), (R_ANKLE, L_ANKLE, r_hip),
-                                  (R_ELBOW, L_ELBOW, r_sh))]
+    lateral = [
+        (_dot(pose[:, a] - pose[:, b], axis) > 0)[:, 0]
+        for a, b, axis in ((R_KNEE, L_KNEE, r_hip), (R_ANKLE, L_ANKLE, r_hip), (R_ELBOW, L_ELBOW, r_sh))
+    ]
     finite = torch.isfinite(pose).all(-1).all(-1)
     return clear & lateral[0] & lateral[1] & lateral[2] & finite
 
@@ -565,6 +582,7 @@ def augment(world: Tensor, settings: Augmentation, generator: torch.Generator) -
 
 
 # ----------------------------------------------------------------------------- cameras
+
 
 def camera_views(
     world: Tensor,

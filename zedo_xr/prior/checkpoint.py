@@ -49,8 +49,15 @@ class Prior:
     >>> eps = prior.eps(torch.zeros(8, 17, 3), 0.05)        # doctest: +SKIP
     """
 
-    def __init__(self, network: ScoreNet, kind: str = "subvp", *, card: dict | None = None,
-                 hypotheses: dict[int, np.ndarray] | None = None, name: str = "prior") -> None:
+    def __init__(
+        self,
+        network: ScoreNet,
+        kind: str = "subvp",
+        *,
+        card: dict | None = None,
+        hypotheses: dict[int, np.ndarray] | None = None,
+        name: str = "prior",
+    ) -> None:
         if kind not in schedules.KINDS:
             raise ValueError(f"kind: expected one of {schedules.KINDS}, got {kind!r}")
         self.network = network.eval()
@@ -62,9 +69,11 @@ class Prior:
 
     def __repr__(self) -> str:
         p = next(self.network.parameters())
-        return (f"Prior(name={self.name!r}, kind={self.kind!r}, width={self.network.width}, "
-                f"blocks={self.network.n_blocks}, device={p.device}, dtype={p.dtype}, "
-                f"hash={self.content_hash[:12]})")
+        return (
+            f"Prior(name={self.name!r}, kind={self.kind!r}, width={self.network.width}, "
+            f"blocks={self.network.n_blocks}, device={p.device}, dtype={p.dtype}, "
+            f"hash={self.content_hash[:12]})"
+        )
 
     # ---------------------------------------------------------------- properties
     @property
@@ -82,8 +91,11 @@ class Prior:
             for k, v in sorted(self.network.state_dict().items()):
                 h.update(k.encode())
                 h.update(v.detach().to("cpu", torch.float32).contiguous().numpy().tobytes())
-            h.update(json.dumps({"architecture": self.network.config(), "kind": self.kind},
-                                sort_keys=True).encode())
+            h.update(
+                json.dumps(
+                    {"architecture": self.network.config(), "kind": self.kind}, sort_keys=True
+                ).encode()
+            )
             self._hash = h.hexdigest()
         return self._hash
 
@@ -120,8 +132,9 @@ class Prior:
 
     # ---------------------------------------------------------------- generation
     @torch.no_grad()
-    def sample(self, n: int, *, steps: int = 200, seed: int = 0, t_end: float = 1e-3,
-               method: str = "sde") -> Tensor:
+    def sample(
+        self, n: int, *, steps: int = 200, seed: int = 0, t_end: float = 1e-3, method: str = "sde"
+    ) -> Tensor:
         """Generate ``n`` root-relative camera-frame poses by the reverse process, (n, J, 3).
 
         ``method="sde"``: Euler-Maruyama on the reverse SDE from t = 1 to ``t_end`` over ``steps``
@@ -206,15 +219,24 @@ class Prior:
         path.mkdir(parents=True, exist_ok=True)
         sd = {k: v.detach().to("cpu").contiguous() for k, v in self.network.state_dict().items()}
         sd = {k: (v.half() if half else v.float()) for k, v in sd.items()}
-        save_file(sd, str(path / WEIGHTS), metadata={"format": "zedo-xr prior",
-                                                     "dtype": "float16" if half else "float32"})
-        hyp = {f"S{k}" if k >= 0 else "pool": torch.as_tensor(np.asarray(v, np.float32)).contiguous()
-               for k, v in self.hypotheses.items()}
+        save_file(
+            sd,
+            str(path / WEIGHTS),
+            metadata={"format": "zedo-xr prior", "dtype": "float16" if half else "float32"},
+        )
+        hyp = {
+            f"S{k}" if k >= 0 else "pool": torch.as_tensor(np.asarray(v, np.float32)).contiguous()
+            for k, v in self.hypotheses.items()
+        }
         if hyp:
             save_file(hyp, str(path / HYPOTHESES))
-        card = dict(self.card, name=self.name, schedule=self.kind,
-                    architecture={**self.card.get("architecture", {}), **self.network.config()},
-                    weights_dtype="float16" if half else "float32")
+        card = dict(
+            self.card,
+            name=self.name,
+            schedule=self.kind,
+            architecture={**self.card.get("architecture", {}), **self.network.config()},
+            weights_dtype="float16" if half else "float32",
+        )
         if half:
             # The hash is that of the weights as they load back (fp16 values in fp32).
             reloaded = ScoreNet(**self.network.config())
@@ -255,24 +277,43 @@ def validate_card(card: Any) -> dict[str, Any]:
     """
     _expect(isinstance(card, dict), "card.json", "a JSON object", type(card).__name__)
     arch = card.get("architecture")
-    _expect(isinstance(arch, dict) and all(k in arch for k in ("joints", "width", "blocks")),
-            "card.json: architecture", "a mapping with joints, width, blocks (and emb_dim, groups, "
-            "dropout)", arch)
+    _expect(
+        isinstance(arch, dict) and all(k in arch for k in ("joints", "width", "blocks")),
+        "card.json: architecture",
+        "a mapping with joints, width, blocks (and emb_dim, groups, dropout)",
+        arch,
+    )
     for key in _ARCH_INTS:
         if key in arch:
             value = arch[key]
-            _expect(isinstance(value, int) and not isinstance(value, bool) and value >= 1,
-                    f"card.json: architecture.{key}", "an integer >= 1", value)
+            _expect(
+                isinstance(value, int) and not isinstance(value, bool) and value >= 1,
+                f"card.json: architecture.{key}",
+                "an integer >= 1",
+                value,
+            )
     if "dropout" in arch:
         d = arch["dropout"]
-        _expect(isinstance(d, int | float) and not isinstance(d, bool) and 0 <= d < 1,
-                "card.json: architecture.dropout", "a number in [0, 1)", d)
-    _expect(card.get("schedule", "subvp") in schedules.KINDS, "card.json: schedule",
-            f"one of {schedules.KINDS}", card.get("schedule"))
+        _expect(
+            isinstance(d, int | float) and not isinstance(d, bool) and 0 <= d < 1,
+            "card.json: architecture.dropout",
+            "a number in [0, 1)",
+            d,
+        )
+    _expect(
+        card.get("schedule", "subvp") in schedules.KINDS,
+        "card.json: schedule",
+        f"one of {schedules.KINDS}",
+        card.get("schedule"),
+    )
     if "content_hash" in card:
         h = card["content_hash"]
-        _expect(isinstance(h, str) and len(h) == 64 and all(c in "0123456789abcdef" for c in h),
-                "card.json: content_hash", "64 hexadecimal digits (sha256)", h)
+        _expect(
+            isinstance(h, str) and len(h) == 64 and all(c in "0123456789abcdef" for c in h),
+            "card.json: content_hash",
+            "64 hexadecimal digits (sha256)",
+            h,
+        )
     _expect(isinstance(card.get("name", ""), str), "card.json: name", "a string", card.get("name"))
     return {k: arch[k] for k in _ARCH_KEYS if k in arch}
 
@@ -292,8 +333,9 @@ def _read_tensors(file: Path) -> dict[str, Tensor]:
     try:
         return load_file(str(file))
     except (SafetensorError, OSError, ValueError) as err:
-        raise PriorFileError(f"{file.name}: expected a safetensors file, got one that cannot be "
-                             f"read ({err})") from None
+        raise PriorFileError(
+            f"{file.name}: expected a safetensors file, got one that cannot be read ({err})"
+        ) from None
 
 
 def _network(arch: dict[str, Any], weights: dict[str, Tensor]) -> ScoreNet:
@@ -301,11 +343,17 @@ def _network(arch: dict[str, Any], weights: dict[str, Tensor]) -> ScoreNet:
     expected = net.state_dict()
     if set(weights) != set(expected):
         missing, extra = sorted(set(expected) - set(weights)), sorted(set(weights) - set(expected))
-        raise PriorFileError(f"{WEIGHTS}: expected the tensors of the card's architecture, got "
-                             f"missing {missing[:5]} and unexpected {extra[:5]}")
+        raise PriorFileError(
+            f"{WEIGHTS}: expected the tensors of the card's architecture, got "
+            f"missing {missing[:5]} and unexpected {extra[:5]}"
+        )
     for name, value in weights.items():
-        _expect(tuple(value.shape) == tuple(expected[name].shape), f"{WEIGHTS}: {name}",
-                f"shape {tuple(expected[name].shape)} (the card's architecture)", tuple(value.shape))
+        _expect(
+            tuple(value.shape) == tuple(expected[name].shape),
+            f"{WEIGHTS}: {name}",
+            f"shape {tuple(expected[name].shape)} (the card's architecture)",
+            tuple(value.shape),
+        )
         if not bool(torch.isfinite(value).all()):
             raise PriorFileError(f"{WEIGHTS}: {name}: expected finite weights, got NaN or inf")
     net.load_state_dict({k: v.float() for k, v in weights.items()})
@@ -319,14 +367,23 @@ def _hypotheses(file: Path, joints: int) -> dict[int, np.ndarray]:
     for key, value in _read_tensors(file).items():
         ok = key == "pool" or (key[:1] == "S" and key[1:].isdigit() and int(key[1:]) >= 1)
         _expect(ok, f"{HYPOTHESES}: {key}", "S<n> or pool", key)
-        _expect(value.ndim == 3 and value.shape[1:] == (joints, 3) and bool(torch.isfinite(value).all()),
-                f"{HYPOTHESES}: {key}", f"finite poses of shape (n, {joints}, 3)", tuple(value.shape))
+        _expect(
+            value.ndim == 3 and value.shape[1:] == (joints, 3) and bool(torch.isfinite(value).all()),
+            f"{HYPOTHESES}: {key}",
+            f"finite poses of shape (n, {joints}, 3)",
+            tuple(value.shape),
+        )
         hyp[-1 if key == "pool" else int(key[1:])] = value.float().numpy()
     return hyp
 
 
-def load_prior(path: str | Path = "default", *, device: str | torch.device | None = None,
-               dtype: torch.dtype = torch.float32, verify: bool = True) -> Prior:
+def load_prior(
+    path: str | Path = "default",
+    *,
+    device: str | torch.device | None = None,
+    dtype: torch.dtype = torch.float32,
+    verify: bool = True,
+) -> Prior:
     """Load a saved prior (``"default"``: the one bundled in the package), without unpickling.
 
     Parameters
@@ -353,17 +410,27 @@ def load_prior(path: str | Path = "default", *, device: str | torch.device | Non
     card = _read_card(d)
     arch = validate_card(card)
     net = _network(arch, _read_tensors(d / WEIGHTS))
-    prior = Prior(net, card.get("schedule", "subvp"), card=card,
-                  hypotheses=_hypotheses(d / HYPOTHESES, net.joints), name=card.get("name", d.name))
+    prior = Prior(
+        net,
+        card.get("schedule", "subvp"),
+        card=card,
+        hypotheses=_hypotheses(d / HYPOTHESES, net.joints),
+        name=card.get("name", d.name),
+    )
     if verify:
         stored = card.get("content_hash")
-        _expect(stored is not None, "card.json: content_hash",
-                "the sha256 of the weights (or load_prior(..., verify=False))", None)
+        _expect(
+            stored is not None,
+            "card.json: content_hash",
+            "the sha256 of the weights (or load_prior(..., verify=False))",
+            None,
+        )
         if stored != prior.content_hash:
             raise PriorFileError(
                 f"{d}: content_hash: expected {stored[:12]}... (the card's), got "
                 f"{prior.content_hash[:12]}... from the weights: the files were modified or "
-                f"corrupted (load_prior(path, verify=False) loads them anyway, for development)")
+                f"corrupted (load_prior(path, verify=False) loads them anyway, for development)"
+            )
     if str(device) == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
     return prior.to(device, dtype)

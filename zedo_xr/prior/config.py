@@ -27,8 +27,12 @@ CONSTANTS = {
 }
 """Parts of the recipe that are not settings, recorded beside them in checkpoints and cards."""
 
-ADDED_LATER = {"bone_length_std": 0.0, "kinematic_augmentation": 0.0, "part_recombination": 0.0,
-               "joint_jitter": 0.0}
+ADDED_LATER = {
+    "bone_length_std": 0.0,
+    "kinematic_augmentation": 0.0,
+    "part_recombination": 0.0,
+    "joint_jitter": 0.0,
+}
 """Recipe settings added after checkpoints were written without them, with the value those runs
 used (so such checkpoints still resume)."""
 
@@ -57,52 +61,71 @@ class TrainConfig:
     ValueError: t_sampling: expected one of ('uniform', 'truncated', 'mixed'), got 'log'
     """
 
-    steps: int = _recipe(30_000, "training steps; raise it on resume to train longer (the cosine "
-                                 "decay then stretches)")
+    steps: int = _recipe(
+        30_000, "training steps; raise it on resume to train longer (the cosine decay then stretches)"
+    )
     batch_size: int = _recipe(256, "poses per step")
     lr: float = _recipe(2e-4, "peak learning rate of Adam (betas 0.9/0.999)")
     warmup: int = _recipe(500, "linear warm-up steps before the cosine decay")
     min_lr_ratio: float = _recipe(0.05, "the cosine decay ends at min_lr_ratio * lr")
     schedule: str = _recipe("subvp", "diffusion schedule: subvp (the paper's) or ddpm")
-    t_sampling: str = _recipe("mixed", "training-time distribution: uniform (official), truncated "
-                                       "or mixed (won benchmarks/results/prior_t_sampling.md)")
+    t_sampling: str = _recipe(
+        "mixed",
+        "training-time distribution: uniform (official), truncated "
+        "or mixed (won benchmarks/results/prior_t_sampling.md)",
+    )
     t_max: float = _recipe(0.1, "upper end of the truncated range of t")
     t_low_fraction: float = _recipe(0.8, "share of t drawn from the truncated range (mixed)")
-    rotation_augmentation: bool = _recipe(False, "also rotate by a uniform random SO(3) rotation "
-                                                 "(the paper's RA)")
+    rotation_augmentation: bool = _recipe(
+        False, "also rotate by a uniform random SO(3) rotation (the paper's RA)"
+    )
     rotation_probability: float = _recipe(0.5, "probability of that rotation")
     bone_length_std: float = _recipe(
-        0.0, "bone-length augmentation: log-normal std of a per-bone factor, the same for left and "
-             "right twins (0.15 on a CMU-only prior: 2.7 mm better PA-MPJPE on other proportions, "
-             "worse MPJPE; docs/results.md Tables 1 and 6); 0 = off")
+        0.0,
+        "bone-length augmentation: log-normal std of a per-bone factor, the same for left and "
+        "right twins (0.15 on a CMU-only prior: 2.7 mm better PA-MPJPE on other proportions, "
+        "worse MPJPE; docs/results.md Tables 1 and 6); 0 = off",
+    )
     kinematic_augmentation: float = _recipe(
-        0.0, "probability that each part (legs, arms, trunk) of a training pose is re-posed within "
-             "human ranges of motion (zedo_xr.prior.augment.repose); 0 = off")
+        0.0,
+        "probability that each part (legs, arms, trunk) of a training pose is re-posed within "
+        "human ranges of motion (zedo_xr.prior.augment.repose); 0 = off",
+    )
     part_recombination: float = _recipe(
-        0.0, "probability that a training pose gets another pose's upper body "
-             "(zedo_xr.prior.augment.recombine); 0 = off")
+        0.0,
+        "probability that a training pose gets another pose's upper body "
+        "(zedo_xr.prior.augment.recombine); 0 = off",
+    )
     joint_jitter: float = _recipe(
-        0.0, "scale of the spine/neck/head/shoulder definition jitter (1 = the spread between the "
-             "training sources; zedo_xr.prior.augment.jitter_joint_definitions); 0 = off")
+        0.0,
+        "scale of the spine/neck/head/shoulder definition jitter (1 = the spread between the "
+        "training sources; zedo_xr.prior.augment.jitter_joint_definitions); 0 = off",
+    )
     flip: bool = _recipe(True, "left/right flip with probability 1/2")
-    pitch_range: tuple[float, float] = _recipe((0.0, 20.0), "camera pitch below the horizon, "
-                                                            "degrees (low high)")
+    pitch_range: tuple[float, float] = _recipe(
+        (0.0, 20.0), "camera pitch below the horizon, degrees (low high)"
+    )
     width: int = _recipe(1024, "network width (the paper: 1024)")
     blocks: int = _recipe(2, "residual blocks (the paper: 2)")
-    dropout: float = _recipe(0.0, "dropout (the paper: 0.25; 0 trains faster at CPU budgets, "
-                                  "benchmarks/results/prior_t_sampling.md)")
-    ema_decay: float = _recipe(0.9999, "EMA decay, official warm-up min(decay, (1+n)/(10+n)); "
-                                       "0 keeps the raw weights")
+    dropout: float = _recipe(
+        0.0,
+        "dropout (the paper: 0.25; 0 trains faster at CPU budgets, benchmarks/results/prior_t_sampling.md)",
+    )
+    ema_decay: float = _recipe(
+        0.9999, "EMA decay, official warm-up min(decay, (1+n)/(10+n)); 0 keeps the raw weights"
+    )
     grad_clip: float = _recipe(1.0, "gradient-norm clip (0 = off)")
     seed: int = _recipe(0, "seed of the initialisation and of every random draw")
-    init_from: str | None = _recipe(None, "start from the weights of a saved prior directory "
-                                          "(fine-tuning; fresh optimizer and EMA)")
+    init_from: str | None = _recipe(
+        None, "start from the weights of a saved prior directory (fine-tuning; fresh optimizer and EMA)"
+    )
     checkpoint_every: int = _run(1000, "save the full training state every N steps (and at the end)")
     resume: bool = _run(True, "continue from the checkpoint directory's state when there is one")
     eval_every: int = _run(1000, "held-out denoising error every N steps (with held-out poses)")
     eval_count: int = _run(2000, "held-out views for that evaluation")
-    stop_after: int | None = _run(None, "stop (after checkpointing) once this many steps are done, "
-                                        "without changing the schedule")
+    stop_after: int | None = _run(
+        None, "stop (after checkpointing) once this many steps are done, without changing the schedule"
+    )
     device: str = _run("auto", "auto, cpu, cuda, cuda:1, ...")
     progress: bool = _run(True, "show a progress bar")
     hypotheses: bool = _run(True, "store k-means initial poses of the training data with the prior")
@@ -115,13 +138,25 @@ class TrainConfig:
             raise ValueError(f"schedule: expected one of {SCHEDULES}, got {self.schedule!r}")
         if self.t_sampling not in T_SAMPLING:
             raise ValueError(f"t_sampling: expected one of {T_SAMPLING}, got {self.t_sampling!r}")
-        for name in ("steps", "batch_size", "width", "blocks", "checkpoint_every", "eval_every",
-                     "eval_count"):
+        for name in (
+            "steps",
+            "batch_size",
+            "width",
+            "blocks",
+            "checkpoint_every",
+            "eval_every",
+            "eval_count",
+        ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name}: expected an integer >= 1, got {value!r}")
-        for name in ("kinematic_augmentation", "part_recombination", "rotation_probability",
-                     "t_low_fraction", "dropout"):
+        for name in (
+            "kinematic_augmentation",
+            "part_recombination",
+            "rotation_probability",
+            "t_low_fraction",
+            "dropout",
+        ):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{name}: expected a number in [0, 1], got {value!r}")
@@ -179,8 +214,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         flag = "--" + f.name.replace("_", "-")
         text = f"{f.metadata['help']} (default {f.default!r})"
         if isinstance(f.default, bool):
-            group.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction,
-                               default=None, help=text)
+            group.add_argument(
+                flag, dest=f.name, action=argparse.BooleanOptionalAction, default=None, help=text
+            )
         elif f.name == "pitch_range":
             group.add_argument(flag, dest=f.name, type=float, nargs=2, default=None, help=text)
         else:
@@ -190,8 +226,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def from_arguments(args: argparse.Namespace, **fixed: Any) -> TrainConfig:
     """The :class:`TrainConfig` of parsed options: what was given, else ``fixed``, else defaults."""
-    given = {f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig)
-             if f.name not in _CLI_SKIP and getattr(args, f.name, None) is not None}
+    given = {
+        f.name: getattr(args, f.name)
+        for f in dataclasses.fields(TrainConfig)
+        if f.name not in _CLI_SKIP and getattr(args, f.name, None) is not None
+    }
     if "pitch_range" in given:
         given["pitch_range"] = tuple(given["pitch_range"])
     return TrainConfig(**{**fixed, **given})

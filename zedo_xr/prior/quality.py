@@ -28,8 +28,9 @@ def fixed_views(world: np.ndarray, count: int, *, seed: int = 12345) -> Tensor:
 
 
 @torch.no_grad()
-def denoising_error(net, kind: str, x0: Tensor, *, times=DENOISE_TIMES, seed: int = 0,
-                    batch: int = 4096) -> dict[str, float]:
+def denoising_error(
+    net, kind: str, x0: Tensor, *, times=DENOISE_TIMES, seed: int = 0, batch: int = 4096
+) -> dict[str, float]:
     """Mean per-joint error (mm) of the one-step Tweedie estimate ``x0_hat`` at each ``t``.
 
     ``x_t = alpha x0 + sigma z`` with seeded noise; the network must be in eval mode.
@@ -41,10 +42,10 @@ def denoising_error(net, kind: str, x0: Tensor, *, times=DENOISE_TIMES, seed: in
         alpha, sigma = (float(v) for v in schedules.marginal(kind, t))
         errs = []
         for s in range(0, len(x0), batch):
-            xt = alpha * x0[s:s + batch] + sigma * z[s:s + batch]
+            xt = alpha * x0[s : s + batch] + sigma * z[s : s + batch]
             eps = net(xt, t)
             x0_hat = (xt - sigma * eps) / alpha
-            errs.append((x0_hat - x0[s:s + batch]).norm(dim=-1).mean(-1))
+            errs.append((x0_hat - x0[s : s + batch]).norm(dim=-1).mean(-1))
         out[f"t={t:g}"] = round(float(torch.cat(errs).mean()) * 1000, 3)
     return out
 
@@ -75,7 +76,7 @@ def nearest_neighbour_pa(queries: Tensor, references: Tensor, chunk: int = 64) -
 
     best = []
     for s in range(0, len(queries), chunk):
-        q = queries[s:s + chunk]
+        q = queries[s : s + chunk]
         src = q[:, None].expand(-1, len(references), -1, -1)
         tgt = references[None].expand(len(q), -1, -1, -1)
         aligned = procrustes(src, tgt)[0]
@@ -84,10 +85,17 @@ def nearest_neighbour_pa(queries: Tensor, references: Tensor, chunk: int = 64) -
     return torch.cat(best) * 1000
 
 
-def quality_report(prior, held_out_world: np.ndarray, *, n_samples: int = 256,
-                   n_reference: int = 1000, sample_steps: int = 200, seed: int = 0,
-                   train_world: np.ndarray | None = None,
-                   held_out_name: str = "held-out poses") -> dict[str, Any]:
+def quality_report(
+    prior,
+    held_out_world: np.ndarray,
+    *,
+    n_samples: int = 256,
+    n_reference: int = 1000,
+    sample_steps: int = 200,
+    seed: int = 0,
+    train_world: np.ndarray | None = None,
+    held_out_name: str = "held-out poses",
+) -> dict[str, Any]:
     """The card's quality block: denoising errors, sample bone statistics, precision and recall.
 
     ``train_world`` (optional) adds the bone statistics of the training poses, the reference
@@ -105,7 +113,9 @@ def quality_report(prior, held_out_world: np.ndarray, *, n_samples: int = 256,
     precision = nearest_neighbour_pa(samples, ref)
     recall = nearest_neighbour_pa(ref[: min(len(ref), 500)], samples)
     report["samples"] = {
-        "n": n_samples, "steps": sample_steps, "seed": seed,
+        "n": n_samples,
+        "steps": sample_steps,
+        "seed": seed,
         **bone_statistics(samples),
         "precision_nn_pa_mm": round(float(precision.mean()), 2),
         "precision_nn_pa_median_mm": round(float(precision.median()), 2),

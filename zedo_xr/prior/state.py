@@ -32,12 +32,15 @@ def hardware_description(device: torch.device) -> str:
     """What trained the prior, for its card (GPU name, or CPU, cores and torch threads)."""
     if device.type == "cuda":
         return f"{torch.cuda.get_device_name(device)} (torch {torch.__version__})"
-    return (f"CPU {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-            f"{torch.get_num_threads()} torch threads (torch {torch.__version__})")
+    return (
+        f"CPU {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"{torch.get_num_threads()} torch threads (torch {torch.__version__})"
+    )
 
 
-def save_state(directory: Path, net: ScoreNet, ema: ScoreNet, opt: torch.optim.Optimizer,
-               meta: dict[str, Any]) -> None:
+def save_state(
+    directory: Path, net: ScoreNet, ema: ScoreNet, opt: torch.optim.Optimizer, meta: dict[str, Any]
+) -> None:
     """Write the full training state atomically (see the module docstring)."""
     from safetensors.torch import save_file
 
@@ -61,8 +64,9 @@ def read_meta(directory: Path) -> dict[str, Any]:
     return json.loads((Path(directory) / STATE_JSON).read_text())
 
 
-def load_state(directory: Path, net: ScoreNet, ema: ScoreNet, opt: torch.optim.Optimizer,
-               device: torch.device) -> dict[str, Any]:
+def load_state(
+    directory: Path, net: ScoreNet, ema: ScoreNet, opt: torch.optim.Optimizer, device: torch.device
+) -> dict[str, Any]:
     """Restore network, EMA and optimizer in place; returns the ``state.json`` contents."""
     from safetensors.torch import load_file
 
@@ -79,8 +83,15 @@ def load_state(directory: Path, net: ScoreNet, ema: ScoreNet, opt: torch.optim.O
     return meta
 
 
-def build_card(network: ScoreNet, meta: dict[str, Any], *, weights: str, frames: int | None = None,
-               hardware: str | None = None, sources: list[dict] | None = None) -> dict[str, Any]:
+def build_card(
+    network: ScoreNet,
+    meta: dict[str, Any],
+    *,
+    weights: str,
+    frames: int | None = None,
+    hardware: str | None = None,
+    sources: list[dict] | None = None,
+) -> dict[str, Any]:
     """The card of a prior, from its network and a checkpoint's ``state.json``-style ``meta``.
 
     ``meta`` holds ``name``, ``config`` (the recipe), ``step``, ``data_hash``, ``wall_time_s``,
@@ -88,8 +99,13 @@ def build_card(network: ScoreNet, meta: dict[str, Any], *, weights: str, frames:
     and :func:`prior_from_checkpoint` both call it.
     """
     recipe = meta["config"]
-    training: dict[str, Any] = {**recipe, "steps_done": meta["step"], "data_hash": meta["data_hash"],
-                                "weights": weights, "wall_time_s": round(meta["wall_time_s"], 1)}
+    training: dict[str, Any] = {
+        **recipe,
+        "steps_done": meta["step"],
+        "data_hash": meta["data_hash"],
+        "weights": weights,
+        "wall_time_s": round(meta["wall_time_s"], 1),
+    }
     if frames is not None:
         training["frames"] = frames
     if hardware is not None:
@@ -99,8 +115,11 @@ def build_card(network: ScoreNet, meta: dict[str, Any], *, weights: str, frames:
     card: dict[str, Any] = {
         "name": meta["name"],
         # every parameter, trainable or not (the EMA copy has requires_grad off)
-        "architecture": {"type": ARCHITECTURE_TYPE, **network.config(),
-                         "parameters": sum(p.numel() for p in network.parameters())},
+        "architecture": {
+            "type": ARCHITECTURE_TYPE,
+            **network.config(),
+            "parameters": sum(p.numel() for p in network.parameters()),
+        },
         "schedule": recipe["schedule"],
         "training": training,
         "history": meta["history"],
@@ -127,8 +146,12 @@ def prior_from_checkpoint(checkpoint_dir: str | Path, *, weights: str = "ema", d
     cfg = meta["config"]
     tensors = load_file(str(d / STATE_FILE), device=str(device))
     prefix = {"ema": "ema.", "raw": "model."}[weights]
-    net = ScoreNet(width=cfg["width"], blocks=cfg["blocks"], dropout=cfg["dropout"],
-                   joints=tensors[prefix + "head.bias"].numel() // 3)
-    net.load_state_dict({k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)})
+    net = ScoreNet(
+        width=cfg["width"],
+        blocks=cfg["blocks"],
+        dropout=cfg["dropout"],
+        joints=tensors[prefix + "head.bias"].numel() // 3,
+    )
+    net.load_state_dict({k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)})
     card = build_card(net, meta, weights=weights)
     return Prior(net, cfg["schedule"], card=card, name=card["name"])

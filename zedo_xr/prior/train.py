@@ -50,6 +50,7 @@ __all__ = ["TrainConfig", "dsm_loss", "learning_rate", "poses_to_array", "sample
 
 # ----------------------------------------------------------------------------- pieces
 
+
 def poses_to_array(poses: Any, name: str = "poses") -> np.ndarray:
     """A (frame, joint, coord) DataArray (or array) to float32 ``(N, 17, 3)``, NaN frames dropped."""
     import xarray as xr
@@ -73,8 +74,14 @@ def poses_to_array(poses: Any, name: str = "poses") -> np.ndarray:
 
 
 def sample_times(
-    n: int, mode: str, generator: torch.Generator, *, t_max: float = 0.1, low_fraction: float = 0.8,
-    device=None, dtype=torch.float32,
+    n: int,
+    mode: str,
+    generator: torch.Generator,
+    *,
+    t_max: float = 0.1,
+    low_fraction: float = 0.8,
+    device=None,
+    dtype=torch.float32,
 ) -> Tensor:
     """Training times for one batch, shape (n,) (``mode`` one of :data:`T_SAMPLING`)."""
     u = torch.rand(n, generator=generator, device=device, dtype=dtype)
@@ -116,11 +123,13 @@ def _resolve_device(device: str | torch.device) -> torch.device:
 
 # ----------------------------------------------------------------------------- the run
 
+
 class _Run:
     """One training run's state: data, networks, optimizer, step, history, wall time."""
 
-    def __init__(self, config: TrainConfig, data: np.ndarray, device: torch.device,
-                 log: Callable[[str], None]) -> None:
+    def __init__(
+        self, config: TrainConfig, data: np.ndarray, device: torch.device, log: Callable[[str], None]
+    ) -> None:
         c = self.config = config
         self.device, self.log = device, log
         self.data_hash = data_hash(data)
@@ -137,8 +146,11 @@ class _Run:
         self.ema.eval().requires_grad_(False)
         self.opt = torch.optim.Adam(self.net.parameters(), lr=c.lr, betas=(0.9, 0.999), eps=1e-8)
         self.augmentation = Augmentation(
-            kinematic=c.kinematic_augmentation, recombine=c.part_recombination,
-            joint_jitter=c.joint_jitter, bone_length_std=c.bone_length_std)
+            kinematic=c.kinematic_augmentation,
+            recombine=c.part_recombination,
+            joint_jitter=c.joint_jitter,
+            bone_length_std=c.bone_length_std,
+        )
         from zedo_xr.skeleton import flip_permutation
 
         self.flip_index = torch.as_tensor(flip_permutation(), device=device)
@@ -148,9 +160,15 @@ class _Run:
     # ------------------------------------------------------------ checkpoints
     def meta(self) -> dict[str, Any]:
         """The ``state.json`` contents of this run now (also the input of its card)."""
-        return {"step": self.step, "config": self.recipe, "data_hash": self.data_hash,
-                "history": self.history, "wall_time_s": self.wall, "name": self.config.name,
-                "command": self.config.command}
+        return {
+            "step": self.step,
+            "config": self.recipe,
+            "data_hash": self.data_hash,
+            "history": self.history,
+            "wall_time_s": self.wall,
+            "name": self.config.name,
+            "command": self.config.command,
+        }
 
     def resume(self, directory: Path) -> None:
         """Continue from ``directory``'s checkpoint; refuse other data or another recipe."""
@@ -160,10 +178,14 @@ class _Run:
         if meta["data_hash"] != self.data_hash:
             raise ValueError(
                 f"resume: checkpoint {directory} was trained on data {meta['data_hash']}, "
-                f"got {self.data_hash}; pass resume=False or another checkpoint_dir")
+                f"got {self.data_hash}; pass resume=False or another checkpoint_dir"
+            )
         stored = meta["config"]
-        changed = {k: (stored.get(k, ADDED_LATER.get(k)), v) for k, v in self.recipe.items()
-                   if k != "steps" and stored.get(k, ADDED_LATER.get(k)) != v}
+        changed = {
+            k: (stored.get(k, ADDED_LATER.get(k)), v)
+            for k, v in self.recipe.items()
+            if k != "steps" and stored.get(k, ADDED_LATER.get(k)) != v
+        }
         if changed:
             raise ValueError(f"resume: settings differ from the checkpoint's: {changed}")
         self.step, self.history, self.wall = meta["step"], meta["history"], meta["wall_time_s"]
@@ -177,22 +199,35 @@ class _Run:
         epoch, offset = divmod(step, per_epoch)
         g = torch.Generator().manual_seed(c.seed * 1_000_003 + epoch)
         perm = torch.randperm(len(self.data), generator=g)
-        world = self.data[perm[offset * c.batch_size:(offset + 1) * c.batch_size].to(dev)]
+        world = self.data[perm[offset * c.batch_size : (offset + 1) * c.batch_size].to(dev)]
         gs = torch.Generator(device=dev).manual_seed((c.seed + 1) * 7_919_000_003 + step)
         if self.augmentation.in_world:
             # its own stream, so runs without it keep their exact random draws
             ga = torch.Generator(device=dev).manual_seed((c.seed + 2) * 6_700_417_001 + step)
             world = augment(world, self.augmentation, ga)
-        x0 = camera_views(world, gs, pitch_range=c.pitch_range, flip=c.flip,
-                          rotation_probability=c.rotation_probability if c.rotation_augmentation else 0.0,
-                          flip_index=self.flip_index)
-        t = sample_times(c.batch_size, c.t_sampling, gs, t_max=c.t_max, low_fraction=c.t_low_fraction,
-                         device=dev, dtype=x0.dtype)
+        x0 = camera_views(
+            world,
+            gs,
+            pitch_range=c.pitch_range,
+            flip=c.flip,
+            rotation_probability=c.rotation_probability if c.rotation_augmentation else 0.0,
+            flip_index=self.flip_index,
+        )
+        t = sample_times(
+            c.batch_size,
+            c.t_sampling,
+            gs,
+            t_max=c.t_max,
+            low_fraction=c.t_low_fraction,
+            device=dev,
+            dtype=x0.dtype,
+        )
         noise = torch.randn(x0.shape, generator=gs, device=dev, dtype=x0.dtype)
         if c.bone_length_std > 0:
             # drawn after the other draws, so runs without it keep their exact random streams
-            factors = bone_length_factors(c.batch_size, c.bone_length_std, gs,
-                                          twin_index=self.flip_index, device=dev, dtype=x0.dtype)
+            factors = bone_length_factors(
+                c.batch_size, c.bone_length_std, gs, twin_index=self.flip_index, device=dev, dtype=x0.dtype
+            )
             x0 = scale_bones(x0, factors)
         return x0, t, noise
 
@@ -201,8 +236,9 @@ class _Run:
         x0, t, noise = self.batch(step)
         torch.manual_seed(c.seed * 1_000_033 + step)  # dropout masks
         for group in self.opt.param_groups:
-            group["lr"] = learning_rate(step, lr=c.lr, warmup=c.warmup, steps=c.steps,
-                                        min_lr_ratio=c.min_lr_ratio)
+            group["lr"] = learning_rate(
+                step, lr=c.lr, warmup=c.warmup, steps=c.steps, min_lr_ratio=c.min_lr_ratio
+            )
         loss = dsm_loss(self.net, x0, t, noise, c.schedule)
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -211,8 +247,9 @@ class _Run:
         self.opt.step()
         decay = min(c.ema_decay, (1 + step) / (10 + step))
         with torch.no_grad():
-            torch._foreach_lerp_(list(self.ema.parameters()),
-                                 [p.detach() for p in self.net.parameters()], 1 - decay)
+            torch._foreach_lerp_(
+                list(self.ema.parameters()), [p.detach() for p in self.net.parameters()], 1 - decay
+            )
         self.step += 1
         return float(loss.detach())
 
@@ -262,8 +299,11 @@ class _Run:
             bar.close()
 
     def _record(self, losses: list[float], do_eval: bool) -> None:
-        rec: dict[str, Any] = {"step": self.step, "loss": sum(losses) / max(1, len(losses)),
-                               "wall_time_s": round(self.wall, 1)}
+        rec: dict[str, Any] = {
+            "step": self.step,
+            "loss": sum(losses) / max(1, len(losses)),
+            "wall_time_s": round(self.wall, 1),
+        }
         if do_eval:
             rec.update(self.evaluate())
         self.history.append(rec)
@@ -274,9 +314,14 @@ class _Run:
         from zedo_xr.prior.checkpoint import Prior
 
         final = self.ema if self.config.ema_decay > 0 else self.net
-        card = build_card(final, self.meta(), weights="ema" if self.config.ema_decay > 0 else "raw",
-                          frames=len(self.data), hardware=hardware_description(self.device),
-                          sources=sources)
+        card = build_card(
+            final,
+            self.meta(),
+            weights="ema" if self.config.ema_decay > 0 else "raw",
+            frames=len(self.data),
+            hardware=hardware_description(self.device),
+            sources=sources,
+        )
         prior = Prior(ScoreNet(**final.config()), self.config.schedule, card=card, name=self.config.name)
         prior.network.load_state_dict(final.state_dict())
         return prior.to(self.device)

@@ -20,18 +20,20 @@ from zedo_xr.viz.traces import base_traces, frame_update, import_plotly, menu_ke
 if TYPE_CHECKING:
     import plotly.graph_objects as go
 
-_LEGEND_PER_ROW = 3   # entries like "hypothesis 12 · 5.7 px · MPJPE 29 mm" on a ~800 px page
+_LEGEND_PER_ROW = 3  # entries like "hypothesis 12 · 5.7 px · MPJPE 29 mm" on a ~800 px page
 _LEGEND_ROW_PX = 24
-_TITLE_PX = 80        # the title and the view buttons' row
-_PLOT_PX = 610        # height of the plotting area, below the legend and above the controls
+_TITLE_PX = 80  # the title and the view buttons' row
+_PLOT_PX = 610  # height of the plotting area, below the legend and above the controls
 _BOTTOM_PX = 10
-_SPLIT = 0.55         # share of the width for the 3D scene
-_KEY = ("<span style='color:#1f5fbf'>━ left side</span>   "
-        "<span style='color:#d62728'>━ right side</span>   ╍ ground truth")
+_SPLIT = 0.55  # share of the width for the 3D scene
+_KEY = (
+    "<span style='color:#1f5fbf'>━ left side</span>   "
+    "<span style='color:#d62728'>━ right side</span>   ╍ ground truth"
+)
 
 # Scene eyes (scene axes: right, forward = away from the camera, up), in units of the box.
-_EYE_PERSON = (1.0, -1.4, 0.3)   # three-quarter front, from the camera's right, a bit above
-_EYE_CAMERA = (1.0, -0.25, 0.6)     # from the side and above: camera and person in one view
+_EYE_PERSON = (1.0, -1.4, 0.3)  # three-quarter front, from the camera's right, a bit above
+_EYE_CAMERA = (1.0, -0.25, 0.6)  # from the side and above: camera and person in one view
 
 
 def _aspect(box: np.ndarray) -> dict[str, float]:
@@ -116,16 +118,38 @@ def _panel(view: View) -> dict[str, Any]:
     assert view.range2d is not None
     zoom = _nested(_panel_view(view.range2d))
     layout: dict[str, Any] = {
-        "xaxis": {"domain": [_SPLIT + 0.05, 1.0], "title": {"text": "u (px)"},
-                  "constrain": "domain", "zeroline": False, **zoom["xaxis"]},
-        "yaxis": {"domain": [0.0, 1.0], "title": {"text": "v (px)"}, "scaleanchor": "x",
-                  "scaleratio": 1, "constrain": "domain", "zeroline": False, **zoom["yaxis"]},
+        "xaxis": {
+            "domain": [_SPLIT + 0.05, 1.0],
+            "title": {"text": "u (px)"},
+            "constrain": "domain",
+            "zeroline": False,
+            **zoom["xaxis"],
+        },
+        "yaxis": {
+            "domain": [0.0, 1.0],
+            "title": {"text": "v (px)"},
+            "scaleanchor": "x",
+            "scaleratio": 1,
+            "constrain": "domain",
+            "zeroline": False,
+            **zoom["yaxis"],
+        },
     }
     if view.image_size is not None:
         w, h = view.image_size
-        layout["shapes"] = [{"type": "rect", "xref": "x", "yref": "y", "x0": 0, "y0": 0,
-                             "x1": w, "y1": h, "layer": "below",
-                             "line": {"color": "#888888", "width": 1, "dash": "dot"}}]
+        layout["shapes"] = [
+            {
+                "type": "rect",
+                "xref": "x",
+                "yref": "y",
+                "x0": 0,
+                "y0": 0,
+                "x1": w,
+                "y1": h,
+                "layer": "below",
+                "line": {"color": "#888888", "width": 1, "dash": "dot"},
+            }
+        ]
     return layout
 
 
@@ -133,8 +157,14 @@ def layout(view: View) -> dict[str, Any]:
     """Figure layout without the animation controls (the widget has its own)."""
     top = _top_margin(view)
     out: dict[str, Any] = {
-        "title": {"text": title_text(view, 0), "x": 0.01, "xanchor": "left",
-                  "y": 0.995, "yref": "container", "yanchor": "top"},
+        "title": {
+            "text": title_text(view, 0),
+            "x": 0.01,
+            "xanchor": "left",
+            "y": 0.995,
+            "yref": "container",
+            "yanchor": "top",
+        },
         "height": _PLOT_PX + _BOTTOM_PX + top,
         "margin": {"l": 10, "r": 10, "t": top, "b": _BOTTOM_PX},
         "legend": {"orientation": "h", "x": 0.0, "xanchor": "left", "y": 1.06, "yanchor": "bottom"},
@@ -149,21 +179,38 @@ def layout(view: View) -> dict[str, Any]:
 
 def _buttons(labels_args: list[tuple[str, dict[str, Any]]], x: float) -> dict[str, Any]:
     return {
-        "type": "buttons", "direction": "right", "showactive": True, "active": 0,
-        "x": x, "xanchor": "left", "y": 1.0, "yanchor": "bottom", "pad": {"b": 4},
+        "type": "buttons",
+        "direction": "right",
+        "showactive": True,
+        "active": 0,
+        "x": x,
+        "xanchor": "left",
+        "y": 1.0,
+        "yanchor": "bottom",
+        "pad": {"b": 4},
         "font": {"size": 11},
-        "buttons": [{"label": label, "method": "relayout", "args": [args]}
-                    for label, args in labels_args],
+        "buttons": [{"label": label, "method": "relayout", "args": [args]} for label, args in labels_args],
     }
 
 
 def view_menus(view: View) -> list[dict[str, Any]]:
     """Buttons above each panel: the person or the camera layout; the person or the image."""
-    menus = [_buttons([("3D: person", _scene_view(view.range3d, _EYE_PERSON)),
-                       ("camera layout", _scene_view(view.scene3d, _EYE_CAMERA))], 0.0)]
+    menus = [
+        _buttons(
+            [
+                ("3D: person", _scene_view(view.range3d, _EYE_PERSON)),
+                ("camera layout", _scene_view(view.scene3d, _EYE_CAMERA)),
+            ],
+            0.0,
+        )
+    ]
     if view.range2d is not None and view.image2d is not None:
-        menus.append(_buttons([("2D: person", _panel_view(view.range2d)),
-                               ("whole image", _panel_view(view.image2d))], _SPLIT + 0.05))
+        menus.append(
+            _buttons(
+                [("2D: person", _panel_view(view.range2d)), ("whole image", _panel_view(view.image2d))],
+                _SPLIT + 0.05,
+            )
+        )
     return menus
 
 
@@ -174,10 +221,14 @@ def _unique_names(labels: list[str]) -> list[str]:
 def _animation(view: View) -> list[dict[str, Any]]:
     """The frame slider and the play/pause buttons."""
     names = _unique_names(view.frame_labels)
-    still = {"mode": "immediate", "frame": {"duration": 0, "redraw": True},
-             "transition": {"duration": 0}}
+    still = {"mode": "immediate", "frame": {"duration": 0, "redraw": True}, "transition": {"duration": 0}}
     slider = {
-        "active": 0, "x": 0.13, "len": 0.87, "y": 0.0, "yanchor": "top", "pad": {"t": 30},
+        "active": 0,
+        "x": 0.13,
+        "len": 0.87,
+        "y": 0.0,
+        "yanchor": "top",
+        "pad": {"t": 30},
         "currentvalue": {"prefix": "frame ", "visible": True},
         "steps": [
             {"method": "animate", "label": label, "args": [[name], still]}
@@ -185,14 +236,21 @@ def _animation(view: View) -> list[dict[str, Any]]:
         ],
     }
     play = {
-        "frame": {"duration": view.frame_ms, "redraw": True}, "fromcurrent": True,
-        "mode": "immediate", "transition": {"duration": 0},
+        "frame": {"duration": view.frame_ms, "redraw": True},
+        "fromcurrent": True,
+        "mode": "immediate",
+        "transition": {"duration": 0},
     }
-    pause = {"frame": {"duration": 0, "redraw": False}, "mode": "immediate",
-             "transition": {"duration": 0}}
+    pause = {"frame": {"duration": 0, "redraw": False}, "mode": "immediate", "transition": {"duration": 0}}
     buttons = {
-        "type": "buttons", "direction": "left", "showactive": False,
-        "x": 0.0, "xanchor": "left", "y": 0.0, "yanchor": "top", "pad": {"t": 40},
+        "type": "buttons",
+        "direction": "left",
+        "showactive": False,
+        "x": 0.0,
+        "xanchor": "left",
+        "y": 0.0,
+        "yanchor": "top",
+        "pad": {"t": 40},
         "buttons": [
             {"label": "▶", "method": "animate", "args": [None, play]},
             {"label": "❚❚", "method": "animate", "args": [[None], pause]},
@@ -207,12 +265,21 @@ def _controls(view: View) -> dict[str, Any]:
     # covers neither the legend nor a plot until it is opened.
     n_static = 1 if view.camera is not None else 0
     menu = {
-        "type": "dropdown", "direction": "down", "showactive": True, "active": 0,
-        "x": _SPLIT if view.show_2d else 1.0, "xanchor": "right", "y": 1.0,
-        "yanchor": "bottom", "pad": {"b": 4},
+        "type": "dropdown",
+        "direction": "down",
+        "showactive": True,
+        "active": 0,
+        "x": _SPLIT if view.show_2d else 1.0,
+        "xanchor": "right",
+        "y": 1.0,
+        "yanchor": "bottom",
+        "pad": {"b": 4},
         "buttons": [
-            {"label": label, "method": "restyle",
-             "args": [{"visible": visibility(view, key) + [True] * n_static}]}
+            {
+                "label": label,
+                "method": "restyle",
+                "args": [{"visible": visibility(view, key) + [True] * n_static}],
+            }
             for label, key in menu_keys(view)
         ],
     }
@@ -253,8 +320,15 @@ def plot(
     """
     go = import_plotly()
     view = prepare(
-        ds, frames=frames, max_frames=max_frames, hypotheses=hypotheses, show_gt=show_gt,
-        show_2d=show_2d, root_relative=root_relative, title=title, select=select,
+        ds,
+        frames=frames,
+        max_frames=max_frames,
+        hypotheses=hypotheses,
+        show_gt=show_gt,
+        show_2d=show_2d,
+        root_relative=root_relative,
+        title=title,
+        select=select,
     )
     traces = base_traces(view)
     updates = [frame_update(view, i) for i in range(len(view.frame_labels))]
@@ -263,8 +337,7 @@ def plot(
     indices = list(range(len(updates[0])))
     names = _unique_names(view.frame_labels)
     frame_list = [
-        {"name": name, "data": update, "traces": indices,
-         "layout": {"title": {"text": title_text(view, i)}}}
+        {"name": name, "data": update, "traces": indices, "layout": {"title": {"text": title_text(view, i)}}}
         for i, (name, update) in enumerate(zip(names, updates, strict=True))
     ]
     return go.Figure(data=traces, layout={**layout(view), **_controls(view)}, frames=frame_list)

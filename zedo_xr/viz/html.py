@@ -39,13 +39,17 @@ def write_html(ds_or_fig: xr.Dataset | go.Figure, path: str | Path, **plot_kwarg
     if isinstance(ds_or_fig, go.Figure):
         if plot_kwargs:
             raise TypeError(
-                f"write_html: plot keyword arguments {sorted(plot_kwargs)} need a dataset, "
-                "got a figure"
+                f"write_html: plot keyword arguments {sorted(plot_kwargs)} need a dataset, got a figure"
             )
         fig = ds_or_fig
     else:
         fig = plot(ds_or_fig, **plot_kwargs)
     path = Path(path)
-    fig.write_html(path, include_plotlyjs=True, full_html=True, auto_play=False,
-                   config={"responsive": True, "displaylogo": False})
+    fig.write_html(
+        path,
+        include_plotlyjs=True,
+        full_html=True,
+        auto_play=False,
+        config={"responsive": True, "displaylogo": False},
+    )
     return path

@@ -18,7 +18,13 @@ from zedo_xr import schema
 from zedo_xr.skeleton import H36M_JOINTS
 
 _KNOWN_DIMS = {
-    schema.FRAME, schema.HYPOTHESIS, schema.JOINT, schema.COORD, schema.UV, schema.ROW, schema.COL,
+    schema.FRAME,
+    schema.HYPOTHESIS,
+    schema.JOINT,
+    schema.COORD,
+    schema.UV,
+    schema.ROW,
+    schema.COL,
 }
 _PELVIS = H36M_JOINTS.index("pelvis")
 VALID = "valid"
@@ -26,9 +32,9 @@ VALID = "valid"
 INTERPOLATED = "interpolated"
 """Optional ``(frame,)`` flag: True where a sequence lift bridged a gap without detections."""
 
-_PAD_3D = 0.12          # metres around the person in the 3D box
-_MIN_EXTENT_3D = 0.6    # metres: a person seen side-on still gets a readable box
-_PAD_2D = 0.12          # share of the person's larger side around the 2D zoom
+_PAD_3D = 0.12  # metres around the person in the 3D box
+_MIN_EXTENT_3D = 0.6  # metres: a person seen side-on still gets a readable box
+_PAD_2D = 0.12  # share of the person's larger side around the 2D zoom
 
 PARAMS_DOC = """
     Parameters
@@ -70,22 +76,22 @@ class View:
     """
 
     frame_labels: list[str]
-    slot_labels: list[str]          # (S,)
+    slot_labels: list[str]  # (S,)
     has_best: bool
-    pose: np.ndarray                # (F, S, J, 3) metres, as displayed
-    reproj: np.ndarray | None       # (F, S, J, 2) pixels
-    error: np.ndarray | None        # (F, S) pixels
-    mpjpe: np.ndarray | None        # (F, S) millimetres, root-aligned
-    best: np.ndarray | None         # (F,) hypothesis label of the best one
-    gt: np.ndarray | None           # (F, J, 3)
-    keypoints: np.ndarray | None    # (F, J, 2), NaN where missing or confidence 0
-    no_pose: np.ndarray             # (F,) True where the frame has no pose at all
-    interpolated: np.ndarray        # (F,) True where the pose was bridged, not lifted
-    range3d: np.ndarray             # (3, 2): the box around the person
-    scene3d: np.ndarray             # (3, 2): the box around the person and the camera
-    camera: np.ndarray | None       # (5, 3): camera centre and the image corners at depth
-    range2d: np.ndarray | None      # (2, 2): u and v extent around the person
-    image2d: np.ndarray | None      # (2, 2): the whole image (2 cx, 2 cy) and the person
+    pose: np.ndarray  # (F, S, J, 3) metres, as displayed
+    reproj: np.ndarray | None  # (F, S, J, 2) pixels
+    error: np.ndarray | None  # (F, S) pixels
+    mpjpe: np.ndarray | None  # (F, S) millimetres, root-aligned
+    best: np.ndarray | None  # (F,) hypothesis label of the best one
+    gt: np.ndarray | None  # (F, J, 3)
+    keypoints: np.ndarray | None  # (F, J, 2), NaN where missing or confidence 0
+    no_pose: np.ndarray  # (F,) True where the frame has no pose at all
+    interpolated: np.ndarray  # (F,) True where the pose was bridged, not lifted
+    range3d: np.ndarray  # (3, 2): the box around the person
+    scene3d: np.ndarray  # (3, 2): the box around the person and the camera
+    camera: np.ndarray | None  # (5, 3): camera centre and the image corners at depth
+    range2d: np.ndarray | None  # (2, 2): u and v extent around the person
+    image2d: np.ndarray | None  # (2, 2): the whole image (2 cx, 2 cy) and the person
     image_size: tuple[float, float] | None  # (2 cx, 2 cy) pixels: the image's frame
     title: str | None
     frame_ms: float
@@ -176,17 +182,16 @@ def _labels(ds: xr.Dataset, dim: str, fallback: Sequence[int] | np.ndarray) -> l
 
 @dataclass
 class _Slots:
-    pose: np.ndarray            # (F, S, J, 3)
+    pose: np.ndarray  # (F, S, J, 3)
     labels: list[str]
-    hpos: np.ndarray            # positions of the shown hypotheses among all of them
+    hpos: np.ndarray  # positions of the shown hypotheses among all of them
     best_idx: np.ndarray | None  # (F,) position of the best hypothesis, None without one
-    best_ok: np.ndarray          # (F,) the best hypothesis is known
+    best_ok: np.ndarray  # (F,) the best hypothesis is known
 
 
 def _slots(ds: xr.Dataset, hypotheses: Any) -> tuple[_Slots, list[str]]:
     """The shown hypotheses plus the "best" slot; also every hypothesis' name."""
-    pose_all = _array(ds[schema.POSE3D], (schema.FRAME, schema.HYPOTHESIS, schema.JOINT,
-                                          schema.COORD))
+    pose_all = _array(ds[schema.POSE3D], (schema.FRAME, schema.HYPOTHESIS, schema.JOINT, schema.COORD))
     n_frame, n_all = pose_all.shape[:2]
     names = _labels(ds, schema.HYPOTHESIS, range(n_all))
     hpos = _hypothesis_positions(n_all, hypotheses)
@@ -270,8 +275,7 @@ def _mpjpe(pose: np.ndarray, gt: np.ndarray) -> np.ndarray:
     from zedo_xr.metrics import mpjpe
 
     joints = {schema.JOINT: schema.joint_coord()}
-    pred = xr.DataArray(pose, dims=(schema.FRAME, "slot", schema.JOINT, schema.COORD),
-                        coords=joints)
+    pred = xr.DataArray(pose, dims=(schema.FRAME, "slot", schema.JOINT, schema.COORD), coords=joints)
     truth = xr.DataArray(gt, dims=(schema.FRAME, schema.JOINT, schema.COORD), coords=joints)
     return np.asarray(mpjpe(pred, truth).transpose(schema.FRAME, "slot").values, dtype=float)
 
@@ -351,8 +355,7 @@ def _boxes_2d(
     image = zoom
     if K is not None:
         frame = np.array([[0.0, 2 * K[:, 0, 2].max()], [0.0, 2 * K[:, 1, 2].max()]])
-        image = np.stack([np.minimum(zoom[:, 0], frame[:, 0]),
-                          np.maximum(zoom[:, 1], frame[:, 1])], axis=-1)
+        image = np.stack([np.minimum(zoom[:, 0], frame[:, 0]), np.maximum(zoom[:, 1], frame[:, 1])], axis=-1)
     return zoom, image
 
 
@@ -366,8 +369,9 @@ def _frame_ms(ds: xr.Dataset, pos: np.ndarray) -> float:
     return max(frame_ms, 20.0)
 
 
-def _selected(ds: xr.Dataset, frames: Any, max_frames: int | None,
-              select: Mapping[Hashable, Any] | None) -> tuple[xr.Dataset, np.ndarray]:
+def _selected(
+    ds: xr.Dataset, frames: Any, max_frames: int | None, select: Mapping[Hashable, Any] | None
+) -> tuple[xr.Dataset, np.ndarray]:
     """Validate, pick the extra dims' entry and the frames, and order the joints as H36M."""
     _check_dataset(ds)
     ds = _select_extra_dims(ds, select)
@@ -419,17 +423,30 @@ def prepare(
     range2d, image2d = _boxes_2d(keypoints, reproj, K)
     best = None
     if slots.best_idx is not None:
-        best = np.array([names[b] if ok else "" for b, ok in
-                         zip(slots.best_idx, slots.best_ok, strict=True)])
+        best = np.array([names[b] if ok else "" for b, ok in zip(slots.best_idx, slots.best_ok, strict=True)])
     return View(
-        frame_labels=_labels(ds, schema.FRAME, pos), slot_labels=slots.labels,
-        has_best=slots.best_idx is not None, pose=pose, reproj=reproj, error=error,
-        mpjpe=mpjpe, best=best, gt=gt, keypoints=keypoints, no_pose=_no_pose(ds, slots.pose),
+        frame_labels=_labels(ds, schema.FRAME, pos),
+        slot_labels=slots.labels,
+        has_best=slots.best_idx is not None,
+        pose=pose,
+        reproj=reproj,
+        error=error,
+        mpjpe=mpjpe,
+        best=best,
+        gt=gt,
+        keypoints=keypoints,
+        no_pose=_no_pose(ds, slots.pose),
         interpolated=_flag(ds, INTERPOLATED, len(pos)),
-        range3d=range3d, scene3d=scene3d, camera=camera, range2d=range2d, image2d=image2d,
-        image_size=None if K is None or range2d is None else
-        (float(2 * K[:, 0, 2].max()), float(2 * K[:, 1, 2].max())),
-        title=title, frame_ms=_frame_ms(ds, pos),
+        range3d=range3d,
+        scene3d=scene3d,
+        camera=camera,
+        range2d=range2d,
+        image2d=image2d,
+        image_size=None
+        if K is None or range2d is None
+        else (float(2 * K[:, 0, 2].max()), float(2 * K[:, 1, 2].max())),
+        title=title,
+        frame_ms=_frame_ms(ds, pos),
     )
 
 

@@ -90,8 +90,7 @@ def _style(view: View, s: int) -> tuple[str, str, str, str]:
     """Trunk colour, left colour, right colour and dash of slot ``s``."""
     if _is_best(view, s):
         return _BEST, _LEFT[0], _RIGHT[0], "solid"
-    return (_TRUNK[s % len(_TRUNK)], _LEFT[s % len(_LEFT)], _RIGHT[s % len(_RIGHT)],
-            _DASH[s % len(_DASH)])
+    return (_TRUNK[s % len(_TRUNK)], _LEFT[s % len(_LEFT)], _RIGHT[s % len(_RIGHT)], _DASH[s % len(_DASH)])
 
 
 def _slot_name(view: View, s: int, i: int) -> str:
@@ -121,11 +120,16 @@ def _trace_3d(view: View, s: int, hover: str) -> dict[str, Any]:
     scale = [[0.0, trunk], [0.5, left], [1.0, right]]
     colours = {"color": _POINT_SIDE, "colorscale": scale, "cmin": 0, "cmax": 2}
     return {
-        "type": "scatter3d", "mode": "lines+markers", "scene": "scene",
+        "type": "scatter3d",
+        "mode": "lines+markers",
+        "scene": "scene",
         # The legend shows the single-colour 2D reprojection of a hypothesis when there is one
         # (a 3D trace's legend line is drawn black for its per-point colours).
-        "legendgroup": f"slot{s}", "showlegend": view.reproj is None, "text": _POINT_JOINT,
-        "hovertemplate": hover, "opacity": 1.0 if _is_best(view, s) else 0.9,
+        "legendgroup": f"slot{s}",
+        "showlegend": view.reproj is None,
+        "text": _POINT_JOINT,
+        "hovertemplate": hover,
+        "opacity": 1.0 if _is_best(view, s) else 0.9,
         "line": {"width": 7 if _is_best(view, s) else 5, "dash": dash, **colours},
         "marker": {"size": 2.5, **colours},
     }
@@ -136,20 +140,34 @@ def _traces_2d(view: View) -> list[dict[str, Any]]:
     traces: list[dict[str, Any]] = []
     if view.keypoints is not None:
         marker_colours = [(_INPUT, _LEFT[0], _RIGHT[0])[side] for side in _POINT_SIDE]
-        traces.append({
-            "type": "scatter", "mode": "lines+markers", "xaxis": "x", "yaxis": "y",
-            "legendgroup": "input", "text": _POINT_JOINT, "hovertemplate": hover,
-            "line": {"width": 1, "color": "#999999"},
-            "marker": {"size": 7, "color": marker_colours, "line": {"width": 1, "color": "white"}},
-        })
+        traces.append(
+            {
+                "type": "scatter",
+                "mode": "lines+markers",
+                "xaxis": "x",
+                "yaxis": "y",
+                "legendgroup": "input",
+                "text": _POINT_JOINT,
+                "hovertemplate": hover,
+                "line": {"width": 1, "color": "#999999"},
+                "marker": {"size": 7, "color": marker_colours, "line": {"width": 1, "color": "white"}},
+            }
+        )
     for s in range(len(view.slot_labels) if view.reproj is not None else 0):
         trunk, _, _, dash = _style(view, s)
-        traces.append({
-            "type": "scatter", "mode": "lines", "xaxis": "x", "yaxis": "y",
-            "legendgroup": f"slot{s}", "text": _POINT_JOINT, "hovertemplate": hover,
-            "opacity": 0.9, "line": {"width": 3 if _is_best(view, s) else 2, "color": trunk,
-                                     "dash": dash},
-        })
+        traces.append(
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "xaxis": "x",
+                "yaxis": "y",
+                "legendgroup": f"slot{s}",
+                "text": _POINT_JOINT,
+                "hovertemplate": hover,
+                "opacity": 0.9,
+                "line": {"width": 3 if _is_best(view, s) else 2, "color": trunk, "dash": dash},
+            }
+        )
     return traces
 
 
@@ -161,9 +179,17 @@ def _camera_trace(view: View) -> dict[str, Any] | None:
     order = [0, 1, 2, 0, 3, 4, 0, 4, 1, 2, 3]  # centre, the 4 edges and the image rectangle
     pts = c[order]
     return {
-        "type": "scatter3d", "mode": "lines", "scene": "scene", "name": "camera",
-        "legendgroup": "camera", "showlegend": False, "hoverinfo": "name", "visible": True,
-        "x": pts[:, 0].tolist(), "y": pts[:, 2].tolist(), "z": pts[:, 1].tolist(),
+        "type": "scatter3d",
+        "mode": "lines",
+        "scene": "scene",
+        "name": "camera",
+        "legendgroup": "camera",
+        "showlegend": False,
+        "hoverinfo": "name",
+        "visible": True,
+        "x": pts[:, 0].tolist(),
+        "y": pts[:, 2].tolist(),
+        "z": pts[:, 1].tolist(),
         "line": {"width": 3, "color": _CAMERA},
     }
 
@@ -175,12 +201,18 @@ def base_traces(view: View) -> list[dict[str, Any]]:
     hover3d = "%{text}<br>x %{x:.3f}, y %{z:.3f}, z %{y:.3f} m<extra>%{fullData.name}</extra>"
     traces = [_trace_3d(view, s, hover3d) for s in range(len(view.slot_labels))]
     if view.gt is not None:
-        traces.append({
-            "type": "scatter3d", "mode": "lines+markers", "scene": "scene",
-            "legendgroup": "gt", "text": _POINT_JOINT, "hovertemplate": hover3d,
-            "line": {"width": 3, "color": _GT, "dash": "dash"},
-            "marker": {"size": 2, "color": _GT},
-        })
+        traces.append(
+            {
+                "type": "scatter3d",
+                "mode": "lines+markers",
+                "scene": "scene",
+                "legendgroup": "gt",
+                "text": _POINT_JOINT,
+                "hovertemplate": hover3d,
+                "line": {"width": 3, "color": _GT, "dash": "dash"},
+                "marker": {"size": 2, "color": _GT},
+            }
+        )
     traces += _traces_2d(view)
     for trace, visible in zip(traces, visibility(view, "all"), strict=True):
         trace["visible"] = visible

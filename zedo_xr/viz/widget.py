@@ -86,8 +86,15 @@ def widget(
     """
     go, W = _import_widgets()
     view = prepare(
-        ds, frames=frames, max_frames=max_frames, hypotheses=hypotheses, show_gt=show_gt,
-        show_2d=show_2d, root_relative=root_relative, title=title, select=select,
+        ds,
+        frames=frames,
+        max_frames=max_frames,
+        hypotheses=hypotheses,
+        show_gt=show_gt,
+        show_2d=show_2d,
+        root_relative=root_relative,
+        title=title,
+        select=select,
     )
     traces = base_traces(view)
     for trace, update in zip(traces, frame_update(view, 0), strict=False):
@@ -95,10 +102,10 @@ def widget(
     figure = go.FigureWidget(data=traces, layout=layout(view))
 
     n_frame = len(view.frame_labels)
-    slider = W.IntSlider(value=0, min=0, max=n_frame - 1, step=1, description="frame",
-                         continuous_update=True, readout=True)
-    play = W.Play(value=0, min=0, max=n_frame - 1, step=1, interval=int(view.frame_ms),
-                  description="play")
+    slider = W.IntSlider(
+        value=0, min=0, max=n_frame - 1, step=1, description="frame", continuous_update=True, readout=True
+    )
+    play = W.Play(value=0, min=0, max=n_frame - 1, step=1, interval=int(view.frame_ms), description="play")
     W.jslink((play, "value"), (slider, "value"))
     dropdown = W.Dropdown(options=menu_keys(view), value="all", description="hypothesis")
 
@@ -111,8 +118,7 @@ def widget(
 
     def show_hypotheses(change: Any) -> None:
         with figure.batch_update():
-            for trace, visible in zip(figure.data, visibility(view, dropdown.value),
-                                      strict=False):
+            for trace, visible in zip(figure.data, visibility(view, dropdown.value), strict=False):
                 trace.visible = visible
 
     slider.observe(show_frame, names="value")
