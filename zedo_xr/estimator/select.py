@@ -25,6 +25,8 @@ chosen hypothesis is the argmin. Rules:
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 
 Tensor = torch.Tensor
@@ -196,6 +198,6 @@ def selection_score(
     raise ValueError(f"select: expected one of {RULES}, got {rule!r}")
 
 
-def select_hypothesis(rule: str, **evidence: Tensor) -> Tensor:
+def select_hypothesis(rule: str, **evidence: Any) -> Tensor:
     """Index (F,) of the best hypothesis per frame under ``rule`` (see :func:`selection_score`)."""
     return selection_score(rule, **evidence).argmin(-1)

@@ -427,7 +427,7 @@ def load_prior(
         )
         if stored != prior.content_hash:
             raise PriorFileError(
-                f"{d}: content_hash: expected {stored[:12]}... (the card's), got "
+                f"{d}: content_hash: expected {str(stored)[:12]}... (the card's), got "
                 f"{prior.content_hash[:12]}... from the weights: the files were modified or "
                 f"corrupted (load_prior(path, verify=False) loads them anyway, for development)"
             )

@@ -154,7 +154,8 @@ class _Run:
         from zedo_xr.skeleton import flip_permutation
 
         self.flip_index = torch.as_tensor(flip_permutation(), device=device)
-        self.step, self.history, self.wall = 0, [], 0.0
+        self.step, self.wall = 0, 0.0
+        self.history: list[dict[str, Any]] = []
         self.eval_x: Tensor | None = None
 
     # ------------------------------------------------------------ checkpoints
@@ -258,6 +259,8 @@ class _Run:
         from zedo_xr.prior.quality import denoising_error
 
         rec: dict[str, Any] = {}
+        if self.eval_x is None:
+            return rec
         for label, model in (("ema", self.ema), ("raw", self.net)):
             was = model.training
             model.eval()
