@@ -92,7 +92,7 @@ RECIPES: dict[str, dict[str, Any]] = {
         "flip": True,
         "bone_length_std": 0.05,
         "rotation_augmentation": False,
-        "kinematic_augmentation": 0.3,
+        "kinematic_augmentation": 0.4,
         "part_recombination": 0.2,
         "joint_jitter": 1.0,
     },

@@ -87,6 +87,11 @@ Source: the normal ranges of joint motion of the American Academy of Orthopaedic
   (the hips add the rest when bending over) and lateral bending to 30.
 """
 
+POSTURE: dict[str, tuple[float, float]] = {"hip_flexion": (30.0, 120.0), "knee_per_hip": (0.8, 1.3)}
+"""The seated and crouched postures of :func:`_legs`: hip flexion (degrees) and the knee's
+flexion as a multiple of it. Sitting on a chair is about 90/90 (ratio 1), a deep squat 120/150
+(1.25), sitting on a high stool or perching 30-60 with the knees a little less bent (0.8)."""
+
 DEFINITION_SPREAD = {"spine": 0.10, "neck": 0.40, "head": 0.30, "shoulders": 0.15}
 """Joint-definition jitter at ``joint_jitter=1``, from the training sources' medians:
 
@@ -246,17 +251,29 @@ def set_leg(
 def _legs(pose: Tensor, generator: torch.Generator) -> Tensor:
     """Both legs re-posed at random joint angles.
 
-    Half of the poses flex both legs alike (sitting, squatting, kneeling), within +-10 degrees;
-    the other half draw each leg on its own (lunges, steps, kicks).
+    Half of the poses take a *posture* (:data:`POSTURE`): both legs flexed alike at the hip,
+    the knee tied to it (sitting on a chair, on the floor with knees up, crouching, squatting),
+    each leg within +-10 degrees of the shared angles. Drawing hip and knee independently would
+    make such postures rare (a seated hip-knee pair is ~2 % of the uniform square); the tie
+    makes them the half they are of everyday life off the feet. The other half draw each leg on
+    its own over :data:`RANGES` (lunges, steps, kicks, kneeling).
     """
     B, dev, dt = pose.shape[0], pose.device, pose.dtype
-    shared = torch.rand(B, generator=generator, device=dev, dtype=dt) < 0.5
-    base = {k: _uniform(B, k, generator, pose) for k in ("hip_flexion", "knee_flexion")}
+
+    def rand() -> Tensor:
+        return torch.rand(B, generator=generator, device=dev, dtype=dt)
+
+    shared = rand() < 0.5
+    lo, hi = POSTURE["hip_flexion"]
+    hip = math.radians(lo) + math.radians(hi - lo) * rand()
+    lo, hi = POSTURE["knee_per_hip"]
+    knee = hip * (lo + (hi - lo) * rand())
+    base = {"hip_flexion": hip, "knee_flexion": knee}
     for leg in (0, 1):
         angles = {}
         for k in ("hip_flexion", "knee_flexion"):
             lo, hi = (math.radians(a) for a in RANGES[k])
-            near = math.radians(10) * (2 * torch.rand(B, generator=generator, device=dev, dtype=dt) - 1)
+            near = math.radians(10) * (2 * rand() - 1)
             angles[k] = torch.where(shared, (base[k] + near).clamp(lo, hi), _uniform(B, k, generator, pose))
         abduction = _uniform(B, "hip_abduction", generator, pose)
         rotation = _uniform(B, "hip_rotation", generator, pose)
