@@ -82,8 +82,8 @@ RECIPES: dict[str, dict[str, Any]] = {
         "rotation_augmentation": False,
     },
     # The old recipe plus the pose-space augmentations of zedo_xr.prior.augment, on the fly:
-    # each part (legs, arms, trunk) re-posed within human ranges of motion with probability 0.3
-    # (a third of the poses stay as recorded), another pose's upper body with probability 0.2,
+    # each part (legs, arms, trunk) re-posed within human ranges of motion with probability 0.4
+    # (a fifth of the poses stay as recorded; half the re-posed legs sit or crouch), another pose's upper body with probability 0.2,
     # joint-definition jitter at the spread between the sources, mild bone-length jitter.
     "new": {
         "schedule": "subvp",
