@@ -98,6 +98,19 @@ RECIPES: dict[str, dict[str, Any]] = {
     },
 }
 
+# One augmentation of the new recipe at a time (its measured effect, for the card and the docs).
+_ONLY = {"kinematic_augmentation": 0.0, "part_recombination": 0.0, "joint_jitter": 0.0, "bone_length_std": 0.0}
+for _name, _setting in (
+    ("only-kinematic", "kinematic_augmentation"),
+    ("only-recombination", "part_recombination"),
+    ("only-jitter", "joint_jitter"),
+    ("only-bones", "bone_length_std"),
+):
+    RECIPES[_name] = {**RECIPES["old"], **_ONLY, _setting: RECIPES["new"][_setting]}
+ABLATION_CELLS = ("loso-cmu_iclone", "loso-hdm05", "loso-bandai1")
+"""The cross-domain cells of the one-at-a-time ablation (the ones with the poses and skeletons the
+augmentations target: sitting and bending, lying and squatting, other joint definitions)."""
+
 HDM05_TEST_ACTOR = "mm"
 CMU_ICLONE_TEST_SUBJECT = "02"
 CLIMB_TEST_SEQUENCE = "mocap_climb_seq_4"

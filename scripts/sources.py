@@ -57,6 +57,20 @@ def load_source(name: str, root: str | Path | None = None):
     return readers[name]()
 
 
+def weights_licence(names: list[str]) -> str:
+    """The terms under which weights trained on the named sources may be shared (for the card)."""
+    if "bandai" in names:
+        return "CC BY-NC 4.0 data (Bandai-Namco) in the training set: experiments only, never distribute"
+    if "hdm05" in names:
+        return (
+            "CC BY-SA 3.0 Unported (share-alike), because HDM05 is in the training data: 'The data used "
+            "in this project was obtained from HDM05' (M. Mueller, T. Roeder, M. Clausen, B. Eberhardt, "
+            "B. Krueger, A. Weber, Documentation Mocap Database HDM05, Technical Report CG-2007-2, "
+            "Universitaet Bonn, 2007); the other sources' acknowledgements are in `data`"
+        )
+    return "the training sources' own terms (see `data`): attribution, no share-alike"
+
+
 def load_sources(names: list[str], root: str | Path | None = None):
     """Concatenated poses of named sources and their provenance list for the card."""
     import xarray as xr

@@ -30,7 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from sources import load_source, load_sources
+from sources import load_source, load_sources, weights_licence
 
 from zedo_xr.prior.config import add_arguments, from_arguments
 
@@ -105,7 +105,7 @@ def export(run: Path, out: Path, args: argparse.Namespace, command: str) -> None
     if data_hash(data) != meta["data_hash"]:
         raise SystemExit(f"--sources {args.sources} do not match the checkpoint's data")
     prior.name = args.name
-    prior.card.update(name=args.name, data=provenance)
+    prior.card.update(name=args.name, data=provenance, licence=weights_licence(args.sources))
     prior.card["training"].update(
         frames=len(data), hardware=hardware_description(torch.device("cpu")), export_command=command
     )
