@@ -92,14 +92,16 @@ POSTURE: dict[str, tuple[float, float]] = {"hip_flexion": (30.0, 120.0), "knee_p
 flexion as a multiple of it. Sitting on a chair is about 90/90 (ratio 1), a deep squat 120/150
 (1.25), sitting on a high stool or perching 30-60 with the knees a little less bent (0.8)."""
 
-DEFINITION_SPREAD = {"spine": 0.10, "neck": 0.40, "head": 0.30, "shoulders": 0.15}
+DEFINITION_SPREAD = {"spine": 0.10, "neck": 0.40, "head": 0.30, "shoulders": 0.15, "hips": 0.35}
 """Joint-definition jitter at ``joint_jitter=1``, from the training sources' medians:
 
 - ``spine``: its position along pelvis -> thorax, as a fraction of that length, moves by up to
   +-0.10 (sources: 0.49 cmu_iclone, 0.51-0.55 CMU/DeepMimic/climbing, 0.67 HDM05);
 - ``neck``: the thorax -> neck vector scales by ``exp(+-0.40)`` (7.8 cm cmu_iclone to 17.5 cm HDM05);
 - ``head``: the neck -> head vector scales by ``exp(+-0.30)`` (9 cm HDM05/CMU to 16 cm cmu_iclone);
-- ``shoulders``: thorax -> shoulder vectors scale by ``exp(+-0.15)`` (16-23 cm), arms follow.
+- ``shoulders``: thorax -> shoulder vectors scale by ``exp(+-0.15)`` (16-23 cm), arms follow;
+- ``hips``: pelvis -> hip vectors scale by ``exp(+-0.35)`` (hip joint centres 13 cm apart in
+  Bandai-1, 17-20 cm in CMU/DeepMimic/climbing/cmu_iclone, 28 cm in HDM05), legs follow.
 """
 
 TORSO_RADIUS = 0.5
@@ -431,10 +433,11 @@ def jitter_joint_definitions(pose: Tensor, scale: float, generator: torch.Genera
     Every pose gets its own draws within ``scale`` times :data:`DEFINITION_SPREAD`: the spine
     slides along pelvis -> thorax, the neck and head bones stretch or shrink along their own
     direction (the head follows the neck), the shoulders move along thorax -> shoulder (the arms
-    follow rigidly). Limb bones keep their lengths.
+    follow rigidly), the hips move along pelvis -> hip (the legs follow rigidly). Limb bones keep
+    their lengths.
     """
     B, dev, dt = pose.shape[0], pose.device, pose.dtype
-    u = scale * (2 * torch.rand(B, 4, generator=generator, device=dev, dtype=dt) - 1)
+    u = scale * (2 * torch.rand(B, 5, generator=generator, device=dev, dtype=dt) - 1)
     s = DEFINITION_SPREAD
     out = pose.clone()
     out[:, SPINE] = pose[:, SPINE] + (s["spine"] * u[:, 0])[:, None] * (pose[:, THORAX] - pose[:, PELVIS])
@@ -445,6 +448,11 @@ def jitter_joint_definitions(pose: Tensor, scale: float, generator: torch.Genera
     for shoulder, elbow, wrist, _ in ARMS:
         shift = (factor - 1) * (pose[:, shoulder] - pose[:, THORAX])
         for j in (shoulder, elbow, wrist):
+            out[:, j] = pose[:, j] + shift
+    factor = torch.exp(s["hips"] * u[:, 4])[:, None]
+    for hip, knee, ankle, _ in LEGS:
+        shift = (factor - 1) * (pose[:, hip] - pose[:, PELVIS])
+        for j in (hip, knee, ankle):
             out[:, j] = pose[:, j] + shift
     return out
 
