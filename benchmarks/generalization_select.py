@@ -26,7 +26,7 @@ from benchmarks.common import machine, markdown_table, views, write_results
 from benchmarks.generalization import RUNS, SOURCES, test_poses
 
 FRAMES = 40
-RULES = ("consensus", "reprojection", "residual", "combined", "denoising", "size")
+RULES = ("consensus", "reprojection", "residual", "combined", "denoising", "size", "fit")
 
 
 def _errors(out, gt) -> tuple[np.ndarray, np.ndarray]:

@@ -116,7 +116,7 @@ def test_typical_size_reads_the_stored_training_poses():
         typical_size(SimpleNamespace(hypotheses={}))
 
 
-@pytest.mark.parametrize("rule", ["denoising", "size"])
+@pytest.mark.parametrize("rule", ["denoising", "size", "fit"])
 def test_pipeline_feeds_the_prior_aware_rules(rule):
     """The pipeline computes the evidence these rules need from the prior and picks in range."""
     import numpy as np
@@ -138,3 +138,25 @@ def test_pipeline_feeds_the_prior_aware_rules(rule):
     )
     best = out["best_hypothesis"]
     assert best.shape == (2,) and ((best >= 0) & (best < 3)).all()
+
+
+def test_fit_chooses_among_the_hypotheses_that_fit_the_image():
+    """Three alike hypotheses that fit badly would be the consensus medoid; ``fit`` ignores them."""
+    from zedo_xr.estimator.select import consensus_score, fit_consensus_score
+
+    g = torch.Generator().manual_seed(0)
+    base = torch.randn(17, 3, generator=g, dtype=torch.float64) * 0.3
+    offsets = [0.10, 0.12, 0.0, 0.01, 0.02]  # hypotheses 2-4 are near each other
+    relative = torch.stack([base + o * torch.randn(17, 3, generator=g, dtype=torch.float64) for o in offsets])
+    relative[:2] += 0.05
+    relative = relative[None]
+    reprojection = torch.tensor([[1.0, 2.0, 9.0, 11.0, 12.0]], dtype=torch.float64)  # median 9: 0-2 fit
+    assert int(consensus_score(relative).argmin()) in (2, 3, 4)
+    fit = fit_consensus_score(relative, reprojection)
+    assert torch.isinf(fit[0, 3:]).all() and torch.isfinite(fit[0, :3]).all()
+    reference = float(bone_length_sum(relative[0, 0]))
+    chosen = int(selection_score("fit", reprojection_error=reprojection, residual=reprojection,
+                                 relative=relative, size_reference=reference).argmin())
+    assert chosen in (0, 1, 2)
+    with pytest.raises(ValueError, match="size_reference"):
+        selection_score("fit", reprojection_error=reprojection, residual=reprojection, relative=relative)

@@ -142,7 +142,7 @@ def _lift_chunk(
     """Lift ``n`` frames (tensors on the device) with ``S`` hypotheses each; outputs (n, S, ...)."""
     from zedo_xr.estimator.initial import initial_fit
     from zedo_xr.estimator.loop import optimize
-    from zedo_xr.estimator.select import denoising_energy, select_hypothesis, typical_size
+    from zedo_xr.estimator.select import prior_evidence, select_hypothesis
 
     n, S = uv.shape[0], canonical.shape[0]
     # Frames and hypotheses in one batch: frame-major, hypothesis-minor (as initial_fit's).
@@ -158,17 +158,12 @@ def _lift_chunk(
         "initial_error": err0.reshape(n, S),
     }
     relative = res["relative"].reshape(n, S, -1, 3)
-    evidence: dict[str, Any] = {}  # what the prior-aware rules need, computed only for them
-    if knobs.select == "denoising":
-        evidence["energy"] = denoising_energy(model, relative)
-    elif knobs.select == "size":
-        evidence["size_reference"] = typical_size(model)
     out["best_hypothesis"] = select_hypothesis(
         knobs.select,
         reprojection_error=out["reprojection_error"],
         residual=out["residual"],
         relative=relative,
-        **evidence,
+        **prior_evidence(knobs.select, model, relative),
     )
     return out
 

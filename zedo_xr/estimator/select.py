@@ -21,6 +21,10 @@ chosen hypothesis is the argmin. Rules:
   (:func:`size_score`), in units of :data:`SIZE_SPREAD`. It rejects the shrunken, close-to-camera
   and overgrown hypotheses that the 2D evidence cannot tell apart from the right one; it beat
   one hypothesis with the bundled prior and matched it with briefly trained priors.
+* ``"fit"``: ``"size"`` among the hypotheses that fit the image: only those whose reprojection
+  error is at most the frame's median compete, and consensus is measured among them
+  (:func:`fit_consensus_score`), so hypotheses stuck in a wrong depth ordering neither win nor
+  pull the medoid towards them.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ import torch
 
 Tensor = torch.Tensor
 
-RULES = ("reprojection", "residual", "consensus", "combined", "denoising", "size")
+RULES = ("reprojection", "residual", "consensus", "combined", "denoising", "size", "fit")
 SIZE_SPREAD = 0.1
 """Spread of adult size around the prior's typical size: log bone-length ratio of one unit."""
 ENERGY_TIMES = (0.02, 0.05, 0.1, 0.2)
@@ -55,6 +59,29 @@ def consensus_score(relative: Tensor) -> Tensor:
     dist = diff.norm(dim=-1).mean(-1)  # (F, S, S)
     S = relative.shape[1]
     return dist.sum(-1) / max(S - 1, 1)
+
+
+def fit_consensus_score(relative: Tensor, reprojection_error: Tensor) -> Tensor:
+    """Consensus among the hypotheses that fit: ``inf`` for the others.
+
+    A hypothesis *fits* when its reprojection error is at most its frame's median (so at least
+    half of them do); its score is the mean distance to the other fitting hypotheses.
+
+    Parameters
+    ----------
+    relative : Tensor, shape (F, S, J, 3)
+    reprojection_error : Tensor, shape (F, S)
+
+    Returns
+    -------
+    Tensor, shape (F, S)
+    """
+    fits = reprojection_error <= reprojection_error.median(dim=-1, keepdim=True).values
+    centred = relative - relative[..., :1, :]
+    dist = (centred.unsqueeze(2) - centred.unsqueeze(1)).norm(dim=-1).mean(-1)  # (F, S, S)
+    weight = fits.unsqueeze(1).to(dist.dtype)  # distances to fitting hypotheses only
+    mean = (dist * weight).sum(-1) / (weight.sum(-1) - fits.to(dist.dtype)).clamp_min(1)
+    return torch.where(fits, mean, torch.full_like(mean, float("inf")))
 
 
 def _per_frame_normalised(score: Tensor) -> Tensor:
@@ -173,7 +200,7 @@ def selection_score(
 
     ``energy`` (F, S), the :func:`denoising_energy` of each hypothesis, is needed by the
     ``"denoising"`` rule only; ``size_reference`` (:func:`typical_size` of the prior) by
-    ``"size"`` only.
+    ``"size"`` and ``"fit"`` only.
     """
     if rule == "reprojection":
         return reprojection_error
@@ -195,7 +222,27 @@ def selection_score(
         if size_reference is None:
             raise ValueError("size_reference: expected the prior's typical size for rule 'size', got None")
         return _per_frame_normalised(consensus_score(relative)) + size_score(relative, size_reference)
+    if rule == "fit":
+        if size_reference is None:
+            raise ValueError("size_reference: expected the prior's typical size for rule 'fit', got None")
+        fit = fit_consensus_score(relative, reprojection_error)
+        finite = torch.where(fit.isfinite(), fit, torch.full_like(fit, float("nan")))
+        scale = finite.nanmedian(dim=-1, keepdim=True).values.clamp_min(1e-9)
+        return fit / scale + size_score(relative, size_reference)
     raise ValueError(f"select: expected one of {RULES}, got {rule!r}")
+
+
+def prior_evidence(rule: str, prior, relative: Tensor) -> dict[str, Any]:
+    """What ``rule`` needs from the prior beyond the loop's outputs, computed only for it.
+
+    ``{"energy": ...}`` for ``"denoising"``, ``{"size_reference": ...}`` for ``"size"`` and
+    ``"fit"``, else ``{}``; ``relative`` is (F, S, J, 3) root-relative poses.
+    """
+    if rule == "denoising":
+        return {"energy": denoising_energy(prior, relative)}
+    if rule in ("size", "fit"):
+        return {"size_reference": typical_size(prior)}
+    return {}
 
 
 def select_hypothesis(rule: str, **evidence: Any) -> Tensor:

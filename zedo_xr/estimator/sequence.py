@@ -532,7 +532,7 @@ def lift_sequence_arrays(
 
     from zedo_xr.device import resolve_device
     from zedo_xr.estimator.pipeline import default_batch_size, load_model, torch_dtype
-    from zedo_xr.estimator.select import select_hypothesis
+    from zedo_xr.estimator.select import prior_evidence, select_hypothesis
     from zedo_xr.estimator.settings import resolve_settings
     from zedo_xr.estimator.threads import intra_op_threads, threads_for
 
@@ -564,11 +564,13 @@ def lift_sequence_arrays(
             keep = slice(start - lo, stop - lo)
             n = stop - start
             alive = res["valid"] | res["interpolated"]
+            relative = res["relative"][keep].reshape(n * E, S, -1, 3).nan_to_num(0.0)
             choice = select_hypothesis(
                 select,
                 reprojection_error=res["reprojection_error"][keep].reshape(n * E, S).nan_to_num(0.0),
                 residual=res["residual"][keep].reshape(n * E, S).nan_to_num(0.0),
-                relative=res["relative"][keep].reshape(n * E, S, -1, 3).nan_to_num(0.0),
+                relative=relative,
+                **prior_evidence(select, model, relative),
             ).reshape(n, E)
             out = {
                 "pose3d": res["pose"],
