@@ -185,6 +185,34 @@ def test_axis_rotation_is_right_handed():
         camera.axis_rotation("w", quarter)
 
 
+def test_rotate_about_matches_quaternion_matrices(device, dtype):
+    # Every vector about its own axis: the quaternion (cos a/2, sin a/2 n) turns it the same way.
+    g = torch.Generator().manual_seed(7)
+    v = torch.randn(6, 17, 3, generator=g, dtype=dtype).to(device)
+    n = torch.randn(6, 17, 3, generator=g, dtype=dtype).to(device)
+    n = n / n.norm(dim=-1, keepdim=True)
+    a = (4 * torch.rand(6, 17, generator=g, dtype=dtype) - 2).to(device)
+    q = torch.cat([torch.cos(a / 2)[..., None], torch.sin(a / 2)[..., None] * n], -1)
+    expected = (camera.quaternion_matrix(q) @ v[..., None])[..., 0]
+    torch.testing.assert_close(camera.rotate_about(v, n, a), expected, **_tol(dtype))
+
+
+def test_rotate_about_broadcasts_and_agrees_with_axis_rotation(device, dtype):
+    v = torch.randn(4, 17, 3, dtype=dtype).to(device)
+    angle = torch.tensor([0.1, 0.5, -2.0, 3.0], dtype=dtype, device=device)
+    for i, axis in enumerate("xyz"):
+        unit = torch.zeros(3, dtype=dtype, device=device)
+        unit[i] = 1.0
+        # one axis for all, one angle per pose of 17 joints
+        out = camera.rotate_about(v, unit, angle[:, None])
+        R = camera.axis_rotation(axis, angle)
+        torch.testing.assert_close(out, v @ R.transpose(-1, -2), **_tol(dtype))
+    with pytest.raises(ValueError, match=r"axis: expected shape \(\*, 3\), got \(4, 2\)"):
+        camera.rotate_about(v, torch.zeros(4, 2), angle)
+    with pytest.raises(ValueError, match=r"v: expected shape \(\*, 3\)"):
+        camera.rotate_about(torch.zeros(4, 17), torch.zeros(3), angle)
+
+
 def test_world_to_camera_looks_down_and_forward(device, dtype):
     az = torch.tensor([0.0, math.pi / 2], dtype=dtype, device=device)
     pitch = torch.tensor([0.0, 0.2], dtype=dtype, device=device)

@@ -212,3 +212,14 @@ def test_bone_lengths(rng):
     assert list(lengths.bone_child.values) == [sk.H36M_JOINTS[c] for _, c in sk.H36M_BONES]
     with pytest.raises(SchemaError, match="missing"):
         sk.bone_lengths(pose.isel(joint=slice(0, 10)))
+
+
+def test_bone_lengths_tensor_is_the_kernel_of_bone_lengths(rng):
+    torch = pytest.importorskip("torch")
+    pose = rng.normal(size=(2, 3, 17, 3))
+    labelled = xr.DataArray(pose, dims=("a", "frame", "joint", "coord"), coords={"joint": list(sk.H36M_JOINTS)})
+    lengths = sk.bone_lengths_tensor(torch.from_numpy(pose))
+    assert lengths.shape == (2, 3, 16)
+    np.testing.assert_allclose(lengths.numpy(), sk.bone_lengths(labelled).values)
+    with pytest.raises(ValueError, match=r"pose: expected shape \(\*, 17, 3\), got \(3, 16, 3\)"):
+        sk.bone_lengths_tensor(torch.zeros(3, 16, 3))

@@ -202,6 +202,40 @@ def rotation_y(angle: Tensor) -> Tensor:
     return axis_rotation("y", angle)
 
 
+def rotate_about(v: Tensor, axis: Tensor, angle: Tensor) -> Tensor:
+    """Rotate vectors ``v`` about unit vectors ``axis`` by ``angle`` radians (Rodrigues' formula).
+
+    Right-handed, like :func:`axis_rotation` (whose axes are the coordinate axes); here every
+    vector may turn about its own axis, without building matrices.
+
+    Parameters
+    ----------
+    v : Tensor, shape (*, 3)
+    axis : Tensor, shape (*, 3)
+        Unit rotation axes (not normalised here), broadcast against ``v``.
+    angle : Tensor, shape (*)
+        Broadcast against ``v.shape[:-1]``.
+
+    Returns
+    -------
+    Tensor, shape of ``v`` broadcast with ``axis`` and ``angle``
+
+    Examples
+    --------
+    >>> x, z = torch.tensor([1.0, 0.0, 0.0]), torch.tensor([0.0, 0.0, 1.0])
+    >>> rotate_about(x, z, torch.tensor(torch.pi / 2)).round(decimals=6).abs()
+    tensor([0., 1., 0.])
+    >>> rotate_about(torch.randn(5, 17, 3), z.expand(5, 1, 3), torch.zeros(5, 1)).shape
+    torch.Size([5, 17, 3])
+    """
+    _check_last(v, 3, "v")
+    _check_last(axis, 3, "axis")
+    c, s = torch.cos(angle)[..., None], torch.sin(angle)[..., None]
+    k = axis.expand(torch.broadcast_shapes(axis.shape, v.shape))
+    v = v.expand_as(k)
+    return v * c + torch.cross(k, v, dim=-1) * s + k * (k * v).sum(-1, keepdim=True) * (1 - c)
+
+
 def quaternion_matrix(q: Tensor) -> Tensor:
     """Rotation matrices (*, 3, 3) from quaternions (*, 4) ``(w, x, y, z)``, normalised first."""
     q = q / q.norm(dim=-1, keepdim=True)

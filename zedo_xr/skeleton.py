@@ -618,6 +618,28 @@ H36M_BONE_NAMES: tuple[str, ...] = tuple(f"{H36M_JOINTS[p]}-{H36M_JOINTS[c]}" fo
 """Labels of the 16 H36M bones, ``"parent-child"``, in :data:`H36M_BONES` order."""
 
 
+def bone_lengths_tensor(pose):
+    """Length of each H36M bone of torch poses, ``(*, 17, 3) -> (*, 16)``, in :data:`H36M_BONES` order.
+
+    The kernel behind training, augmentation and sequence lifting (joints by index, in the
+    H36M order); :func:`bone_lengths` is the labelled xarray edge.
+
+    Examples
+    --------
+    >>> import torch
+    >>> pose = torch.zeros(2, 17, 3)
+    >>> pose[:, 1, 0] = 0.12  # right hip 12 cm along x
+    >>> bone_lengths_tensor(pose)[:, 0]
+    tensor([0.1200, 0.1200])
+    """
+    if tuple(pose.shape[-2:]) != (len(H36M_JOINTS), 3):
+        raise ValueError(f"pose: expected shape (*, {len(H36M_JOINTS)}, 3), got {tuple(pose.shape)}")
+    # plain index lists, so this module needs no torch import
+    parents = [p for p, _ in H36M_BONES]
+    children = [c for _, c in H36M_BONES]
+    return (pose[..., children, :] - pose[..., parents, :]).norm(dim=-1)
+
+
 def bone_lengths(pose, *, joint_dim: str = "joint"):
     """Length of each H36M bone, in the units of ``pose``.
 

@@ -21,15 +21,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+from headless import Checks, chromium_page
+
 PAGES = {"home": "index.html", "quickstart": "notebooks/quickstart.html", "api": "api.html"}
 
 
@@ -40,26 +33,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chromium", default="/usr/bin/chromium")
     args = parser.parse_args(argv)
 
-    from playwright.sync_api import sync_playwright
-
     out = args.out or Path(tempfile.mkdtemp(prefix="zedo-site-check-"))
     out.mkdir(parents=True, exist_ok=True)
-    failures: list[str] = []
+    check = Checks()
 
-    def check(ok: bool, what: str) -> None:
-        print(("ok   " if ok else "FAIL ") + what)
-        if not ok:
-            failures.append(what)
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=args.chromium, headless=True, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 900})
-        errors: list[str] = []
-        remote: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.on("request", lambda r: remote.append(r.url) if r.url.startswith(("http:", "https:")) else None)
-
+    with chromium_page(args.chromium, {"width": 1400, "height": 900}) as log:
+        page = log.page
         for name, rel in PAGES.items():
             path = (args.site / rel).resolve()
             check(path.exists(), f"{name}: {rel} exists")
@@ -115,15 +94,13 @@ def main(argv: list[str] | None = None) -> int:
                     "api: lift, plot and evaluate are documented",
                 )
             page.screenshot(path=str(out / f"{name}.png"))
-        browser.close()
 
-    check(not remote, f"no network requests ({remote[:3]})")
+    check(not log.remote, f"no network requests ({log.remote[:3]})")
     # The theme reports an unset colour mode (empty localStorage on file://) as an error.
-    benign = ("GL Driver Message", "WebGL", "Got invalid theme mode")
-    real_errors = [e for e in errors if not any(b in e for b in benign)]
+    real_errors = log.real_errors(benign=("Got invalid theme mode",))
     check(not real_errors, f"no JavaScript errors ({real_errors[:3]})")
     print(f"screenshots in {out}")
-    return 1 if failures else 0
+    return check.status
 
 
 if __name__ == "__main__":

@@ -32,17 +32,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+from headless import Checks, chromium_page
 
+HERE = Path(__file__).resolve().parent
 # Decode a PNG in the page and measure it: share of pixels that are not the white background,
 # and how many distinct (quantised) colours it has.
 PIXEL_STATS_JS = """async (b64) => {
@@ -91,8 +83,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hypotheses", type=int, default=3)
     args = parser.parse_args(argv)
 
-    from playwright.sync_api import sync_playwright
-
     out = args.out or Path(tempfile.mkdtemp(prefix="zedo-viewer-check-"))
     out.mkdir(parents=True, exist_ok=True)
     expected: tuple[int, int] | None = None
@@ -101,19 +91,10 @@ def main(argv: list[str] | None = None) -> int:
         html = out / "viewer.html"
         expected = make_html(html, args.frames, args.hypotheses)
 
-    failures: list[str] = []
+    check = Checks()
 
-    def check(ok: bool, what: str) -> None:
-        print(("ok   " if ok else "FAIL ") + what)
-        if not ok:
-            failures.append(what)
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=args.chromium, headless=True, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 760})
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    with chromium_page(args.chromium, {"width": 1400, "height": 760}) as log:
+        page = log.page
         page.goto(html.resolve().as_uri())
         page.wait_for_selector(".js-plotly-plot .gl-container canvas", timeout=30_000)
         page.wait_for_timeout(1500)  # let the first WebGL frame render
@@ -237,12 +218,11 @@ def main(argv: list[str] | None = None) -> int:
             "the dropdown's 'best' entry shows only the best hypothesis",
         )
         page.screenshot(path=str(out / "viewer_best.png"))
-        browser.close()
 
-    real_errors = [e for e in errors if "GL Driver Message" not in e and "WebGL" not in e]
+    real_errors = log.real_errors()
     check(not real_errors, f"no JavaScript errors ({real_errors[:3]})")
     print(f"screenshots in {out}")
-    return 1 if failures else 0
+    return check.status
 
 
 if __name__ == "__main__":

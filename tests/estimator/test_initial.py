@@ -79,3 +79,43 @@ def test_second_yaw_mode_is_the_other_minimum(device):
     assert (err1 >= err0 - 1e-9).all()
     # A different local minimum means a clearly different orientation.
     assert ((pose1 - pose0).norm(dim=-1).mean(-1) > 0.02).all()
+
+
+@pytest.mark.parametrize("initial", ["grid", "adam", "none"])
+def test_initial_fit_batches_frames_by_hypotheses(device, initial):
+    # Row i S + s is hypothesis s of frame i, and equals the solver run on that pair alone.
+    from zedo_xr.estimator.initial import initial_fit
+    from zedo_xr.estimator.settings import LiftSettings
+
+    _, _, uv = make_scene(3, seed=4)
+    u, c, K = _tensors(uv, 3, device, torch.float64)
+    canonical = torch.as_tensor(np.stack([STANDING, yaw(STANDING, 2.5)]), device=device)
+    settings = LiftSettings().replace(initial=initial, initial_joints="torso")
+    pose, T, err = initial_fit(canonical, u, c, K, settings)
+    assert pose.shape == (6, 17, 3) and T.shape == (6, 3) and err.shape == (6,)
+    solver = {
+        "grid": lambda *a: fit_initial_pose(*a, joints="torso"),
+        "adam": lambda *a: fit_initial_pose_adam(*a, joints="torso"),
+        "none": lambda *a: fit_initial_pose(*a, joints="torso", yaw_steps=1, refine_steps=0),
+    }[initial]
+    for i, s in [(0, 1), (2, 0)]:
+        alone = solver(canonical[s : s + 1], u[i : i + 1], c[i : i + 1], K[i : i + 1])
+        torch.testing.assert_close(pose[2 * i + s], alone[0][0], atol=1e-6, rtol=1e-6)
+        torch.testing.assert_close(T[2 * i + s], alone[1][0], atol=1e-6, rtol=1e-6)
+    # nothing to fit: empty outputs, no crash
+    empty = initial_fit(canonical, u[:0], c[:0], K[:0], settings)
+    assert [tuple(t.shape) for t in empty] == [(0, 17, 3), (0, 3), (0,)]
+
+
+def test_initial_fit_spreads_hypotheses_over_yaw_modes(device):
+    from zedo_xr.estimator.initial import initial_fit
+    from zedo_xr.estimator.settings import LiftSettings
+
+    _, _, uv = make_scene(2, seed=7)
+    u, c, K = _tensors(uv, 2, device, torch.float64)
+    canonical = torch.as_tensor(np.stack([STANDING, STANDING]), device=device)
+    settings = LiftSettings().replace(initial_joints="torso")
+    same, _, _ = initial_fit(canonical, u, c, K, settings)
+    spread, _, _ = initial_fit(canonical, u, c, K, settings, yaw_modes=2)
+    torch.testing.assert_close(same[0], same[1])  # one mode: both hypotheses alike
+    assert (spread[1::2] - spread[0::2]).norm(dim=-1).mean(-1).min() > 0.02

@@ -15,13 +15,13 @@ from zedo_xr.prior.augment import (
     Augmentation,
     augment,
     body_frame,
-    bone_lengths,
     jitter_joint_definitions,
     plausible,
     recombine,
     repose,
     set_leg,
 )
+from zedo_xr.skeleton import bone_lengths_tensor as bone_lengths
 
 R_HIP, L_HIP, PELVIS, SPINE, THORAX = 1, 4, 0, 7, 8
 

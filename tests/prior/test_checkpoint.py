@@ -114,3 +114,14 @@ def test_bad_hypotheses_are_refused(saved):
     save_file({"S2": torch.full((2, 17, 3), float("inf"))}, str(saved / "hypotheses.safetensors"))
     with pytest.raises(PriorFileError, match=r"hypotheses.safetensors: S2: expected finite poses"):
         load_prior(saved)
+
+
+def test_devices_go_through_the_one_resolver(saved):
+    prior = load_prior(saved, device="auto")
+    assert prior.device.type == ("cuda" if torch.cuda.is_available() else "cpu")
+    assert load_prior(saved).device.type == "cpu"  # None keeps the CPU
+    assert prior.to("cpu").device == torch.device("cpu")
+    with pytest.raises(ValueError, match=r"device: expected 'auto'.*got 'gpu0'"):
+        load_prior(saved, device="gpu0")
+    with pytest.raises(ValueError, match="device: expected"):
+        prior.to("cuda:99")

@@ -162,6 +162,9 @@ def test_bad_inputs_are_named(world_poses):
         train_prior(_da(world_poses), steps=1, schedule="ve", **TINY)
     with pytest.raises(ValueError, match="batch_size"):
         train_prior(_da(world_poses[:10]), steps=1, **TINY)
+    # the device goes through zedo_xr.device.resolve_device: the same message as lift's
+    with pytest.raises(ValueError, match=r"device: expected 'auto'.*got 'gpu0'"):
+        train_prior(_da(world_poses), steps=1, **{**TINY, "device": "gpu0"})
     assert np.isfinite(world_poses).all()
 
 

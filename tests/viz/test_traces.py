@@ -72,3 +72,13 @@ def test_title_says_when_there_is_no_pose(ds: xr.Dataset) -> None:
     bridged = prepare(ds.assign(interpolated=("frame", [i == 2 for i in range(12)])))
     assert traces.title(bridged, 2).endswith(" · interpolated (no detections)")
     assert "interpolated" not in traces.title(bridged, 3)
+
+
+def test_first_frame_traces_are_the_base_traces_with_frame_0(ds: xr.Dataset) -> None:
+    view = prepare(ds)
+    first = traces.first_frame_traces(view)
+    base, update = traces.base_traces(view), traces.frame_update(view, 0)
+    assert len(first) == len(base) == len(update) + 1  # the camera is static
+    for got, style, data in zip(first, base, update + [{}], strict=True):
+        assert got == {**style, **data}
+    assert first[0]["x"] != traces.frame_update(view, 5)[0]["x"]

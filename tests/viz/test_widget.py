@@ -21,6 +21,10 @@ def test_widget_observers(ds: xr.Dataset) -> None:
     assert viewer.frame_slider.max == 11
     assert len(fw.data) == 11  # 10 per-frame traces and the camera
     before = fw.data[0].x
+    # it opens on the static figure's first frame (both from traces.first_frame_traces)
+    static = viz.plot(ds)
+    assert [t.x for t in fw.data] == [t.x for t in static.data]
+    assert [t.name for t in fw.data] == [t.name for t in static.data]
     viewer.frame_slider.value = 5
     assert fw.data[0].x != before
     assert fw.data[0].x == tuple(viz.plot(ds).frames[5].data[0].x)

@@ -11,6 +11,9 @@ The paper (Eq. 1-2) rotates the initial pose and slides it along the pelvis ray 
   about the vertical axis and a depth scale clamped to ``[0.5, 2] x 3 m`` along the pelvis ray,
   L1 pixel loss; used by the ``parity`` settings.
 
+:func:`initial_fit` is the one entry of a lift (frame by frame and sequences alike): it batches
+frames x hypotheses and picks the solver the settings name.
+
 Shapes: ``B`` is the batch (frames x hypotheses), ``J`` joints. Canonical poses are
 root-relative, camera axes, upright (pelvis -> thorax along -y) and facing the camera.
 """
@@ -18,6 +21,7 @@ root-relative, camera axes, upright (pelvis -> thorax along -y) and facing the c
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import torch
 
@@ -30,6 +34,9 @@ from zedo_xr.camera import (
     solve_translation,
 )
 from zedo_xr.skeleton import H36M_JOINTS
+
+if TYPE_CHECKING:
+    from zedo_xr.estimator.settings import LiftSettings
 
 Tensor = torch.Tensor
 
@@ -269,3 +276,61 @@ def _adam_state(
     pose = canonical @ rotation_y(angle).transpose(-1, -2)
     T = scale.clamp(*scale_range).unsqueeze(-1) * T0
     return pose, T
+
+
+def initial_fit(
+    canonical: Tensor,
+    uv: Tensor,
+    confidence: Tensor,
+    K: Tensor,
+    settings: LiftSettings,
+    *,
+    pitches: tuple[float, ...] = (0.0,),
+    yaw_modes: int = 1,
+) -> tuple[Tensor, Tensor, Tensor]:
+    """The initial fit of ``n`` frames x ``S`` hypotheses, by the solver ``settings.initial`` names.
+
+    Frames and hypotheses go in one batch, frame-major and hypothesis-minor: row ``i S + s`` is
+    hypothesis ``s`` of frame ``i``. ``"grid"``: :func:`fit_initial_pose` (hypothesis ``s``
+    takes the ``(s mod yaw_modes)``-th best yaw minimum); ``"adam"``: :func:`fit_initial_pose_adam`;
+    ``"none"``: no rotation, only the translation.
+
+    Parameters
+    ----------
+    canonical : Tensor, shape (S, J, 3)
+        Canonical initial poses, one per hypothesis.
+    uv : Tensor, shape (n, J, 2)
+    confidence : Tensor, shape (n, J)
+    K : Tensor, shape (n, 3, 3)
+    settings : LiftSettings
+        Its ``initial`` and ``initial_joints``.
+    pitches, yaw_modes
+        Search knobs of the grid fit that only the tuning benchmark varies.
+
+    Returns
+    -------
+    pose : Tensor, shape (n S, J, 3)
+    translation : Tensor, shape (n S, 3)
+    error : Tensor, shape (n S,)
+        Empty for ``n = 0`` (a track without one valid frame fits nothing).
+
+    Examples
+    --------
+    >>> from zedo_xr.estimator.settings import LiftSettings
+    >>> canonical = torch.randn(2, 17, 3) * 0.3
+    >>> uv, conf, K = torch.rand(3, 17, 2) * 500, torch.ones(3, 17), torch.eye(3).expand(3, 3, 3)
+    >>> [tuple(t.shape) for t in initial_fit(canonical, uv, conf, K, LiftSettings())]
+    [(6, 17, 3), (6, 3), (6,)]
+    """
+    n, S = uv.shape[0], canonical.shape[0]
+    pose = canonical.repeat(n, 1, 1)
+    if n == 0:  # nothing to fit: empty outputs
+        return pose, uv.new_zeros((0, 3)), uv.new_zeros((0,))
+    u, c, k = (t.repeat_interleave(S, 0) for t in (uv, confidence, K))
+    joints = settings.initial_joints
+    if settings.initial == "adam":
+        return fit_initial_pose_adam(pose, u, c, k, joints=joints)
+    if settings.initial == "none":
+        return fit_initial_pose(pose, u, c, k, joints=joints, yaw_steps=1, refine_steps=0)
+    rank = torch.arange(S, device=u.device).repeat(n) % max(1, yaw_modes)
+    return fit_initial_pose(pose, u, c, k, joints=joints, pitches=pitches, mode_rank=rank)

@@ -128,23 +128,6 @@ class Progress:
 
 
 # ----------------------------------------------------------------------------- one chunk
-def _initial_fit(
-    settings: LiftSettings, knobs: _TuningKnobs, canonical: Tensor, u: Tensor, c: Tensor, k: Tensor, S: int
-) -> tuple[Tensor, Tensor, Tensor]:
-    from zedo_xr.estimator.initial import fit_initial_pose, fit_initial_pose_adam
-
-    joints = settings.initial_joints
-    if u.shape[0] == 0:  # nothing to fit (e.g. a track without one valid frame): empty outputs
-        return canonical, u.new_zeros((0, 3)), u.new_zeros((0,))
-    if settings.initial == "adam":
-        return fit_initial_pose_adam(canonical, u, c, k, joints=joints)
-    if settings.initial == "none":
-        return fit_initial_pose(canonical, u, c, k, joints=joints, yaw_steps=1, refine_steps=0)
-    n = u.shape[0] // S
-    rank = torch.arange(S, device=u.device).repeat(n) % max(1, knobs.yaw_modes)
-    return fit_initial_pose(canonical, u, c, k, joints=joints, pitches=knobs.pitches, mode_rank=rank)
-
-
 def _lift_chunk(
     model: Any,
     canonical: Tensor,
@@ -157,13 +140,16 @@ def _lift_chunk(
     callback: Callable[[dict[str, Any]], None] | None,
 ) -> dict[str, Tensor]:
     """Lift ``n`` frames (tensors on the device) with ``S`` hypotheses each; outputs (n, S, ...)."""
+    from zedo_xr.estimator.initial import initial_fit
     from zedo_xr.estimator.loop import optimize
     from zedo_xr.estimator.select import prior_evidence, select_hypothesis
 
     n, S = uv.shape[0], canonical.shape[0]
-    # Frames and hypotheses in one batch: frame-major, hypothesis-minor.
+    # Frames and hypotheses in one batch: frame-major, hypothesis-minor (as initial_fit's).
     u, c, k = (t.repeat_interleave(S, 0) for t in (uv, conf, K))
-    pose0, T0, err0 = _initial_fit(settings, knobs, canonical.repeat(n, 1, 1), u, c, k, S)
+    pose0, T0, err0 = initial_fit(
+        canonical, uv, conf, K, settings, pitches=knobs.pitches, yaw_modes=knobs.yaw_modes
+    )
     res = optimize(model, pose0, T0, u, c, k, settings.loop, callback=callback)
     out = {
         "pose3d": res["pose"].reshape(n, S, -1, 3),

@@ -47,9 +47,11 @@ from typing import Any
 
 import torch
 
+from zedo_xr.estimator.initial import initial_fit
 from zedo_xr.estimator.loop import Constraint, PriorLike, optimize
 from zedo_xr.estimator.validity import MIN_JOINTS, bridgeable, frame_validity, neighbours
 from zedo_xr.skeleton import H36M_PARENTS
+from zedo_xr.skeleton import bone_lengths_tensor as bone_lengths
 
 Tensor = torch.Tensor
 
@@ -163,13 +165,6 @@ def smooth_time(x: Tensor, weight: Tensor, sigma: float) -> Tensor:
     return out.squeeze(1).T.reshape(x.shape)
 
 
-def bone_lengths(pose: Tensor) -> Tensor:
-    """Lengths of the 16 H36M bones, (*, J, 3) -> (*, 16), in ``H36M_PARENTS`` child order."""
-    children = torch.arange(1, len(H36M_PARENTS), device=pose.device)
-    parents = torch.tensor(H36M_PARENTS[1:], device=pose.device)
-    return (pose[..., children, :] - pose[..., parents, :]).norm(dim=-1)
-
-
 def with_bone_lengths(pose: Tensor, lengths: Tensor) -> Tensor:
     """Rescale every bone to ``lengths`` keeping its direction, from the pelvis outwards.
 
@@ -269,22 +264,6 @@ def temporal_constraint(
 # ------------------------------------------------------------------------------------------
 # stages
 # ------------------------------------------------------------------------------------------
-
-
-def initial_fit(
-    canonical: Tensor, uv: Tensor, confidence: Tensor, K: Tensor, settings: Any
-) -> tuple[Tensor, Tensor, Tensor]:
-    """The initial pose fit of ``n`` frames x ``S`` hypotheses (frame-major, hypothesis-minor).
-
-    ``canonical (S, J, 3)``, ``uv (n, J, 2)``, ``confidence (n, J)``, ``K (n, 3, 3)``;
-    ``settings`` a :class:`~zedo_xr.estimator.settings.LiftSettings`. Returns the pose
-    ``(n S, J, 3)``, translation ``(n S, 3)`` and pixel error ``(n S,)``.
-    """
-    from zedo_xr.estimator.pipeline import DEFAULT_KNOBS, _initial_fit
-
-    n, S = uv.shape[0], canonical.shape[0]
-    u, c, k = (t.repeat_interleave(S, 0) for t in (uv, confidence, K))
-    return _initial_fit(settings, DEFAULT_KNOBS, canonical.repeat(n, 1, 1), u, c, k, S)
 
 
 def lift_frames(

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 
 import torch
 
-from zedo_xr.camera import quaternion_matrix, world_to_camera
+from zedo_xr.camera import quaternion_matrix, rotate_about, world_to_camera
 
 Tensor = torch.Tensor
 
@@ -160,11 +160,9 @@ def _dot(a: Tensor, b: Tensor) -> Tensor:
 
 
 def _rotate(v: Tensor, axis: Tensor, angle: Tensor) -> Tensor:
-    """Rotate vectors ``v`` (B, ..., 3) about unit ``axis`` (B, 3) by ``angle`` (B,) radians."""
+    """:func:`zedo_xr.camera.rotate_about` batch first: ``v`` (B, ..., 3), ``axis`` (B, 3), ``angle`` (B,)."""
     shape = (-1,) + (1,) * (v.ndim - 2)
-    k = axis.reshape((*shape, 3)).expand_as(v)
-    c, s = torch.cos(angle).reshape((*shape, 1)), torch.sin(angle).reshape((*shape, 1))
-    return v * c + torch.cross(k, v, dim=-1) * s + k * _dot(k, v) * (1 - c)
+    return rotate_about(v, axis.reshape((*shape, 3)), angle.reshape(shape))
 
 
 def _carry(v: Tensor, start: Tensor, end: Tensor) -> Tensor:
@@ -368,7 +366,7 @@ def repose(pose: Tensor, probability: float, generator: torch.Generator) -> Tens
     --------
     >>> import torch
     >>> from zedo_xr.prior.augment import repose
-    >>> from zedo_xr.prior.augment import bone_lengths
+    >>> from zedo_xr.skeleton import bone_lengths_tensor as bone_lengths
     >>> g = torch.Generator().manual_seed(0)
     >>> pose = torch.randn(4, 17, 3)
     >>> moved = repose(pose, 1.0, g)
@@ -525,15 +523,6 @@ def scale_bones(pose: Tensor, factors: Tensor, parents: tuple[int, ...] | None =
 
 
 # ----------------------------------------------------------------------------- plausibility
-
-
-def bone_lengths(pose: Tensor) -> Tensor:
-    """Length of every H36M bone, (B, 16), in the order of ``skeleton.H36M_BONES``."""
-    from zedo_xr.skeleton import H36M_BONES
-
-    parent = [p for p, _ in H36M_BONES]
-    child = [c for _, c in H36M_BONES]
-    return (pose[:, child] - pose[:, parent]).norm(dim=-1)
 
 
 def _segment_distance(points: Tensor, a: Tensor, b: Tensor) -> Tensor:

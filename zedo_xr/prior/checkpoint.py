@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from zedo_xr.device import resolve_device
 from zedo_xr.prior import schedules
 from zedo_xr.prior.network import ScoreNet
 
@@ -100,7 +101,13 @@ class Prior:
         return self._hash
 
     def to(self, device: str | torch.device | None = None, dtype: torch.dtype | None = None) -> Prior:
-        """Move the network (in place) and return self."""
+        """Move the network (in place) and return self.
+
+        ``device`` goes through :func:`zedo_xr.device.resolve_device` (``"auto"``, names,
+        ``torch.device``; a clear error for an unknown or absent device); None keeps the device.
+        """
+        if device is not None:
+            device = resolve_device(device)
         self.network.to(device=device, dtype=dtype)
         return self
 
@@ -389,7 +396,9 @@ def load_prior(
     Parameters
     ----------
     path : "default" or path to a prior directory
-    device : torch device, optional ("auto" picks CUDA when available)
+    device : "auto", a device name or torch.device, optional
+        Where the network goes (:func:`zedo_xr.device.resolve_device`: "auto" picks CUDA when
+        available); None keeps it on the CPU.
     dtype : torch dtype of the network (fp32 by default, whatever the stored precision)
     verify : bool
         Check that the weights hash to the card's ``content_hash`` (a prior whose files were
@@ -431,6 +440,4 @@ def load_prior(
                 f"{prior.content_hash[:12]}... from the weights: the files were modified or "
                 f"corrupted (load_prior(path, verify=False) loads them anyway, for development)"
             )
-    if str(device) == "auto":
-        device = "cuda" if torch.cuda.is_available() else "cpu"
     return prior.to(device, dtype)

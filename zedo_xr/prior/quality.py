@@ -56,11 +56,9 @@ def bone_statistics(poses: Tensor) -> dict[str, float]:
     ``bone_std_mean``: std of each bone's length across poses, averaged over the 16 bones.
     ``symmetry_mean``: mean |left - right| length over the 6 mirrored bone pairs and all poses.
     """
-    from zedo_xr.skeleton import H36M_BONES, H36M_MIRRORED_BONES
+    from zedo_xr.skeleton import H36M_MIRRORED_BONES, bone_lengths_tensor
 
-    parent = torch.tensor([p for p, _ in H36M_BONES])
-    child = torch.tensor([c for _, c in H36M_BONES])
-    lengths = (poses[:, child] - poses[:, parent]).norm(dim=-1) * 1000  # (N, 16)
+    lengths = bone_lengths_tensor(poses) * 1000  # (N, 16)
     left = lengths[:, [a for a, _ in H36M_MIRRORED_BONES]]
     right = lengths[:, [b for _, b in H36M_MIRRORED_BONES]]
     return {

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from zedo_xr.device import resolve_device
 from zedo_xr.prior import schedules
 from zedo_xr.prior.augment import (
     Augmentation,
@@ -113,12 +114,6 @@ def learning_rate(step: int, *, lr: float, warmup: int, steps: int, min_lr_ratio
         return lr * (step + 1) / warmup
     progress = min(1.0, (step - warmup) / max(1, steps - warmup))
     return lr * (min_lr_ratio + (1 - min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * progress)))
-
-
-def _resolve_device(device: str | torch.device) -> torch.device:
-    if str(device) == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
 
 
 # ----------------------------------------------------------------------------- the run
@@ -387,7 +382,7 @@ def train_prior(
     if len(data) < config.batch_size:
         raise ValueError(f"poses: expected at least batch_size={config.batch_size} frames, got {len(data)}")
     held_out = poses_to_array(eval_poses, "eval_poses") if eval_poses is not None else None
-    run = _Run(config, data, _resolve_device(config.device), log or (lambda s: None))
+    run = _Run(config, data, resolve_device(config.device), log or (lambda s: None))
     if held_out is not None:
         from zedo_xr.prior.quality import fixed_views
 

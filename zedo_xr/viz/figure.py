@@ -15,7 +15,7 @@ import numpy as np
 import xarray as xr
 
 from zedo_xr.viz.prepare import PARAMS_DOC, View, prepare
-from zedo_xr.viz.traces import base_traces, frame_update, import_plotly, menu_keys, title, visibility
+from zedo_xr.viz.traces import first_frame_traces, frame_update, import_plotly, menu_keys, title, visibility
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -330,10 +330,8 @@ def plot(
         title=title,
         select=select,
     )
-    traces = base_traces(view)
+    traces = first_frame_traces(view)
     updates = [frame_update(view, i) for i in range(len(view.frame_labels))]
-    for trace, update in zip(traces, updates[0], strict=False):  # the camera has no update
-        trace.update(update)
     indices = list(range(len(updates[0])))
     names = _unique_names(view.frame_labels)
     frame_list = [

@@ -239,6 +239,14 @@ def frame_update(view: View, i: int) -> list[dict[str, Any]]:
     return out
 
 
+def first_frame_traces(view: View) -> list[dict[str, Any]]:
+    """:func:`base_traces` holding the data of the first shown frame: what every viewer opens on."""
+    traces = base_traces(view)
+    for trace, update in zip(traces, frame_update(view, 0), strict=False):  # the camera has no update
+        trace.update(update)
+    return traces
+
+
 def menu_keys(view: View) -> list[tuple[str, str | int]]:
     """Dropdown entries ``(label, key)``: "all", "best" when known, then each hypothesis."""
     keys: list[tuple[str, str | int]] = [("all", "all")]

@@ -11,7 +11,7 @@ import xarray as xr
 
 from zedo_xr.viz.figure import layout, title_text
 from zedo_xr.viz.prepare import PARAMS_DOC, prepare
-from zedo_xr.viz.traces import base_traces, frame_update, import_plotly, menu_keys, visibility
+from zedo_xr.viz.traces import first_frame_traces, frame_update, import_plotly, menu_keys, visibility
 
 if TYPE_CHECKING:
     import ipywidgets
@@ -96,10 +96,7 @@ def widget(
         title=title,
         select=select,
     )
-    traces = base_traces(view)
-    for trace, update in zip(traces, frame_update(view, 0), strict=False):
-        trace.update(update)
-    figure = go.FigureWidget(data=traces, layout=layout(view))
+    figure = go.FigureWidget(data=first_frame_traces(view), layout=layout(view))
 
     n_frame = len(view.frame_labels)
     slider = W.IntSlider(
