@@ -48,7 +48,16 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from benchmarks.common import REPO, SHARED_DATA, evenly_spaced, machine, markdown_table, views, write_results
+from benchmarks.common import (
+    REPO,
+    RESULTS,
+    SHARED_DATA,
+    evenly_spaced,
+    machine,
+    markdown_table,
+    views,
+    write_results,
+)
 
 RUNS = Path(os.environ.get("ZEDO_RUNS", REPO.parent / "runs")) / "generalization"
 SOURCES = ("cmu", "bandai1", "hdm05", "climb", "deepmimic", "cmu_iclone")
@@ -83,8 +92,9 @@ RECIPES: dict[str, dict[str, Any]] = {
     },
     # The old recipe plus the pose-space augmentations of zedo_xr.prior.augment, on the fly:
     # each part (legs, arms, trunk) re-posed within human ranges of motion with probability 0.4
-    # (a fifth of the poses stay as recorded; half the re-posed legs sit or crouch), another pose's upper body with probability 0.2,
-    # joint-definition jitter at the spread between the sources, mild bone-length jitter.
+    # (a fifth of the poses stay as recorded; half the re-posed legs sit or crouch), another
+    # pose's upper body with probability 0.2, joint-definition jitter at the spread between the
+    # sources, mild bone-length jitter.
     "new": {
         "schedule": "subvp",
         "t_sampling": "mixed",
@@ -99,7 +109,12 @@ RECIPES: dict[str, dict[str, Any]] = {
 }
 
 # One augmentation of the new recipe at a time (its measured effect, for the card and the docs).
-_ONLY = {"kinematic_augmentation": 0.0, "part_recombination": 0.0, "joint_jitter": 0.0, "bone_length_std": 0.0}
+_ONLY = {
+    "kinematic_augmentation": 0.0,
+    "part_recombination": 0.0,
+    "joint_jitter": 0.0,
+    "bone_length_std": 0.0,
+}
 for _name, _setting in (
     ("only-kinematic", "kinematic_augmentation"),
     ("only-recombination", "part_recombination"),
@@ -343,12 +358,21 @@ def run_queue(
 # ----------------------------------------------------------------------------- report
 
 
-def collect(runs: Path = RUNS) -> list[dict[str, Any]]:
-    """Every finished cell's result row, all recipes."""
-    rows = []
+def collect(runs: Path = RUNS, kept: Path | None = RESULTS / "generalization.json") -> list[dict[str, Any]]:
+    """Every finished cell's result row, all recipes.
+
+    Rows of cells scored here replace the committed rows of the same recipe and cell; committed
+    rows of cells not scored on this machine are kept (a fresh machine has no run directory, and
+    the table must not lose what earlier sessions measured).
+    """
+    fresh = {}
     for path in sorted(runs.glob("*/*/result.json")):
-        rows.append(json.loads(path.read_text()))
-    return rows
+        row = json.loads(path.read_text())
+        fresh[row["recipe"], row["name"]] = row
+    stored = json.loads(kept.read_text())["rows"] if kept is not None and kept.is_file() else []
+    merged = {(r["recipe"], r["name"]): r for r in stored}
+    merged.update(fresh)
+    return [merged[k] for k in sorted(merged)]
 
 
 def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:

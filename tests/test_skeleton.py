@@ -217,7 +217,9 @@ def test_bone_lengths(rng):
 def test_bone_lengths_tensor_is_the_kernel_of_bone_lengths(rng):
     torch = pytest.importorskip("torch")
     pose = rng.normal(size=(2, 3, 17, 3))
-    labelled = xr.DataArray(pose, dims=("a", "frame", "joint", "coord"), coords={"joint": list(sk.H36M_JOINTS)})
+    labelled = xr.DataArray(
+        pose, dims=("a", "frame", "joint", "coord"), coords={"joint": list(sk.H36M_JOINTS)}
+    )
     lengths = sk.bone_lengths_tensor(torch.from_numpy(pose))
     assert lengths.shape == (2, 3, 16)
     np.testing.assert_allclose(lengths.numpy(), sk.bone_lengths(labelled).values)

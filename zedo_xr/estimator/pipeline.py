@@ -19,6 +19,7 @@ import numpy as np
 import torch
 
 from zedo_xr.device import resolve_device
+from zedo_xr.estimator.select import DEFAULT_RULE
 from zedo_xr.estimator.settings import LiftSettings, resolve_settings
 
 Tensor = torch.Tensor
@@ -46,7 +47,7 @@ class _TuningKnobs:
 
     pitches: tuple[float, ...] = (0.0,)
     yaw_modes: int = 1
-    select: str = "consensus"
+    select: str = DEFAULT_RULE
 
 
 DEFAULT_KNOBS = _TuningKnobs()

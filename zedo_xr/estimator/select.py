@@ -21,10 +21,11 @@ chosen hypothesis is the argmin. Rules:
   (:func:`size_score`), in units of :data:`SIZE_SPREAD`. It rejects the shrunken, close-to-camera
   and overgrown hypotheses that the 2D evidence cannot tell apart from the right one; it beat
   one hypothesis with the bundled prior and matched it with briefly trained priors.
-* ``"fit"``: ``"size"`` among the hypotheses that fit the image: only those whose reprojection
-  error is at most the frame's median compete, and consensus is measured among them
-  (:func:`fit_consensus_score`), so hypotheses stuck in a wrong depth ordering neither win nor
-  pull the medoid towards them.
+* ``"fit"`` (the default, :data:`DEFAULT_RULE`): ``"size"`` among the hypotheses that fit the
+  image: only those whose reprojection error is at most the frame's median compete, and
+  consensus is measured among them (:func:`fit_consensus_score`), so hypotheses stuck in a wrong
+  depth ordering neither win nor pull the medoid towards them. A prior without stored training
+  poses has no typical size: then the fit consensus alone decides.
 """
 
 from __future__ import annotations
@@ -36,6 +37,10 @@ import torch
 Tensor = torch.Tensor
 
 RULES = ("reprojection", "residual", "consensus", "combined", "denoising", "size", "fit")
+DEFAULT_RULE = "fit"
+"""The rule every lift uses: on the six leave-one-source-out cross-domain sets at S = 50 it was the
+only rule better than a single hypothesis on every set, in MPJPE and PA-MPJPE
+(``benchmarks/results/generalization_select_loso_new.md``)."""
 SIZE_SPREAD = 0.1
 """Spread of adult size around the prior's typical size: log bone-length ratio of one unit."""
 ENERGY_TIMES = (0.02, 0.05, 0.1, 0.2)
@@ -200,7 +205,7 @@ def selection_score(
 
     ``energy`` (F, S), the :func:`denoising_energy` of each hypothesis, is needed by the
     ``"denoising"`` rule only; ``size_reference`` (:func:`typical_size` of the prior) by
-    ``"size"`` and ``"fit"`` only.
+    ``"size"`` (required) and ``"fit"`` (optional).
     """
     if rule == "reprojection":
         return reprojection_error
@@ -223,9 +228,9 @@ def selection_score(
             raise ValueError("size_reference: expected the prior's typical size for rule 'size', got None")
         return _per_frame_normalised(consensus_score(relative)) + size_score(relative, size_reference)
     if rule == "fit":
-        if size_reference is None:
-            raise ValueError("size_reference: expected the prior's typical size for rule 'fit', got None")
         fit = fit_consensus_score(relative, reprojection_error)
+        if size_reference is None:
+            return fit
         finite = torch.where(fit.isfinite(), fit, torch.full_like(fit, float("nan")))
         scale = finite.nanmedian(dim=-1, keepdim=True).values.clamp_min(1e-9)
         return fit / scale + size_score(relative, size_reference)
@@ -236,11 +241,12 @@ def prior_evidence(rule: str, prior, relative: Tensor) -> dict[str, Any]:
     """What ``rule`` needs from the prior beyond the loop's outputs, computed only for it.
 
     ``{"energy": ...}`` for ``"denoising"``, ``{"size_reference": ...}`` for ``"size"`` and
-    ``"fit"``, else ``{}``; ``relative`` is (F, S, J, 3) root-relative poses.
+    ``"fit"`` (for ``"fit"`` only if the prior stores training poses), else ``{}``;
+    ``relative`` is (F, S, J, 3) root-relative poses.
     """
     if rule == "denoising":
         return {"energy": denoising_energy(prior, relative)}
-    if rule in ("size", "fit"):
+    if rule == "size" or (rule == "fit" and getattr(prior, "hypotheses", None)):
         return {"size_reference": typical_size(prior)}
     return {}
 

@@ -49,6 +49,7 @@ import torch
 
 from zedo_xr.estimator.initial import initial_fit
 from zedo_xr.estimator.loop import Constraint, PriorLike, optimize
+from zedo_xr.estimator.select import DEFAULT_RULE
 from zedo_xr.estimator.validity import MIN_JOINTS, bridgeable, frame_validity, neighbours
 from zedo_xr.skeleton import H36M_PARENTS
 from zedo_xr.skeleton import bone_lengths_tensor as bone_lengths
@@ -516,7 +517,7 @@ def lift_sequence_arrays(
     batch_size: int | None = None,
     overlap_seconds: float = 0.5,
     dtype: str = "float32",
-    select: str = "consensus",
+    select: str = DEFAULT_RULE,
 ) -> dict[str, Any]:
     """Lift time-major numpy arrays ``uv (F, E, 17, 2)``, ``confidence (F, E, 17)``, ``K (F, E, 3, 3)``.
 
