@@ -128,7 +128,8 @@ def run(
         f"Priors: {what}; S = {S} on {frames} evenly spaced test frames "
         "per held-out source (exact 2D), every rule applied to the same hypotheses; `S1` is a "
         "plain single-hypothesis lift of the same frames, `oracle` the minimum over hypotheses. "
-        "Millimetres. Rules: see `zedo_xr/estimator/select.py` (`consensus` is today's default).",
+        "Millimetres. Rules: see `zedo_xr/estimator/select.py` "
+        "(every lift's rule is its `DEFAULT_RULE`).",
         "",
         markdown_table([*rows, {"test": "mean", **mean}], cols),
         "",

@@ -9,7 +9,6 @@ from tests.estimator.conftest import K_H36M, STANDING, GaussianPrior, make_scene
 from zedo_xr.estimator.select import (
     RULES,
     consensus_score,
-    fit_consensus_score,
     select_hypothesis,
     selection_score,
 )
@@ -127,9 +126,9 @@ def test_unknown_rule_is_a_clear_error():
         select_hypothesis("oracle", reprojection_error=z, residual=z, relative=torch.zeros(1, 2, 17, 3))
 
 
-def test_every_lift_chooses_the_fit_consensus_of_its_output():
-    """End to end: the default lift's best_hypothesis is the ``fit`` choice on its own outputs
-    (a test prior without stored training poses: the fit consensus alone)."""
+def test_every_lift_chooses_by_the_default_rule():
+    """End to end: the default lift's best_hypothesis is the ``size`` choice on its own outputs
+    (a test prior without stored training poses: the consensus alone)."""
     from zedo_xr.estimator.driver import lift
     from zedo_xr.io.keypoints import keypoints_dataset
 
@@ -137,6 +136,5 @@ def test_every_lift_chooses_the_fit_consensus_of_its_output():
     ds = keypoints_dataset(uv, K=K_H36M)
     out = lift(ds, prior=GaussianPrior(rel[0]), hypotheses=3, iterations=20, progress=False)
     pose = torch.as_tensor(out["pose3d"].values, dtype=torch.float64)
-    error = torch.as_tensor(out["reprojection_error"].values, dtype=torch.float64)
-    expected = fit_consensus_score(pose, error).argmin(-1)
+    expected = consensus_score(pose - pose[..., :1, :]).argmin(-1)
     assert out["best_hypothesis"].values.tolist() == expected.tolist()

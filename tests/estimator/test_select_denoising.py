@@ -7,7 +7,9 @@ import torch
 
 from zedo_xr.estimator.select import (
     RULES,
+    _per_frame_normalised,
     bone_length_sum,
+    consensus_score,
     denoising_energy,
     select_hypothesis,
     selection_score,
@@ -97,8 +99,9 @@ def test_size_rule_rejects_shrunken_and_overgrown_hypotheses(device, dtype):
     score = size_score(relative, reference)
     assert score.dtype == dtype and score.device.type == device.type
     assert float(score[0, 1]) < 1e-6 and float(score[0, 2]) < 1.5 < float(score[0, 0])
-    with pytest.raises(ValueError, match="size_reference"):
-        selection_score("size", reprojection_error=zeros, residual=zeros, relative=relative)
+    # without a typical size (a prior with no stored training poses) the consensus decides
+    alone = selection_score("size", reprojection_error=zeros, residual=zeros, relative=relative)
+    torch.testing.assert_close(alone, _per_frame_normalised(consensus_score(relative)))
 
 
 def test_typical_size_reads_the_stored_training_poses():
