@@ -499,25 +499,32 @@ python -m benchmarks.generalization train --recipe old new --kinds in-domain
 python -m benchmarks.generalization report   # rewrites results/generalization.{json,md}
 ```
 
-### Retraining the bundled default prior (started, not finished in this session)
+### Retraining the bundled default prior
 
-Sources that may ship (CMU train split, DeepMimic, climbing, CMU subjects 01-07; no Bandai, no
-HDM05, so the weights keep the permissive licences of the current default), the `new` recipe's
-augmentations, today's default budget. Started at 19:49 UTC on the shared CPU; it checkpoints
-every 250 steps under `RUN/checkpoint` and resumes with no lost steps when the same command is
-run again (about an hour on one idle core; far longer under load). Then export it, rerun the
-accuracy benchmark and commit `zedo_xr/prior/default/*` and `benchmarks/results/accuracy.*`:
+The default's recipe is `new` on the five sources that may ship (HDM05 makes the weights CC BY-SA
+3.0) at the previous default's budget: 16,000 steps of 256 poses, width 1024, about 55 minutes on
+one idle CPU core. It checkpoints every 250 steps under `RUN/checkpoint` and resumes with no lost
+steps when the same command is run again. A run directory lives on the machine that trained it
+and is gone on a fresh one; `report` keeps the committed rows of cells that are not on this
+machine, so nothing measured is lost. After training: export, then regenerate what depends on it:
 
 ```bash
-export OMP_NUM_THREADS=1 RUN=../runs/default-v2
-python scripts/train_prior.py --run $RUN --sources cmu-train deepmimic climb cmu-iclone \
-  --steps 16000 --batch-size 256 --lr 0.0002 --warmup 500 --min-lr-ratio 0.05 \
-  --t-sampling mixed --schedule subvp --width 1024 --blocks 2 --dropout 0.0 --seed 0 \
-  --name zedo-xr-default --threads 1 --kinematic-augmentation 0.3 --part-recombination 0.2 \
-  --joint-jitter 1.0 --bone-length-std 0.05 --checkpoint-every 250 --eval-every 1000
-python scripts/train_prior.py --run $RUN --sources cmu-train deepmimic climb cmu-iclone \
-  --name zedo-xr-default --export zedo_xr/prior/default --half
-python -m benchmarks.run accuracy
+export OMP_NUM_THREADS=1 RUN=../runs/default
+SRC="cmu-train deepmimic climb cmu-iclone hdm05"
+python scripts/train_prior.py --run $RUN --sources $SRC --steps 16000 --batch-size 256 \
+  --lr 0.0002 --warmup 500 --min-lr-ratio 0.05 --t-sampling mixed --schedule subvp --width 1024 \
+  --blocks 2 --dropout 0.0 --seed 0 --name zedo-xr-default --threads 1 \
+  --kinematic-augmentation 0.4 --part-recombination 0.2 --joint-jitter 1.0 \
+  --bone-length-std 0.05 --checkpoint-every 250 --eval-every 2000
+python scripts/train_prior.py --run $RUN --sources $SRC --name zedo-xr-default \
+  --export zedo_xr/prior/default --half
+python -m benchmarks.run accuracy --threads 1
+python -m benchmarks.paper.table1 --default-only
+python -m benchmarks.paper.table6 --partial
+python -m benchmarks.generalization_select --prior zedo_xr/prior/default --sources bandai1 cmu \
+  --hypotheses 50 --frames 40 --name generalization_select_default
+python scripts/card_results.py zedo_xr/prior/default
+python docs/_scripts/gen_results.py
 ```
 
 Run the queues from a fixed copy of the tree (e.g. `git worktree add --detach /tmp/gen HEAD`,
