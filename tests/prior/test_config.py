@@ -65,3 +65,14 @@ def test_command_line_options_come_from_the_fields():
     assert (cfg.steps, cfg.flip, cfg.pitch_range, cfg.device) == (7, False, (5.0, 10.0), "cpu")
     assert cfg.kinematic_augmentation == 0.5 and cfg.init_from == "p"
     assert from_arguments(ap.parse_args([])) == TrainConfig()
+
+
+def test_every_option_help_renders_in_argparse():
+    """argparse %-formats help texts: a bare '%' in a field's help breaks ``--help``."""
+    import argparse
+
+    from zedo_xr.prior.config import add_arguments
+
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    assert "--kinematic-augmentation" in parser.format_help()

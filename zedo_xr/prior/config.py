@@ -90,19 +90,19 @@ class TrainConfig:
         0.0,
         "probability that each part (legs, arms, trunk) of a training pose is re-posed within "
         "human ranges of motion (zedo_xr.prior.augment.repose); 0 = off. Measured alone at 0.4: "
-        "-0.6 % / +0.0 % cross-domain MPJPE / PA-MPJPE (benchmarks/results/generalization.md)",
+        "cross-domain MPJPE / PA-MPJPE -0.6 / +0.0 per cent (benchmarks/results/generalization.md)",
     )
     part_recombination: float = _recipe(
         0.0,
         "probability that a training pose gets another pose's upper body "
-        "(zedo_xr.prior.augment.recombine); 0 = off. Measured alone at 0.2: +1.3 % / -0.2 % "
-        "cross-domain MPJPE / PA-MPJPE (benchmarks/results/generalization.md)",
+        "(zedo_xr.prior.augment.recombine); 0 = off. Measured alone at 0.2: MPJPE / PA-MPJPE "
+        "cross-domain +1.3 / -0.2 per cent (benchmarks/results/generalization.md)",
     )
     joint_jitter: float = _recipe(
         0.0,
         "scale of the spine/neck/head/shoulder definition jitter (1 = the spread between the "
         "training sources; zedo_xr.prior.augment.jitter_joint_definitions); 0 = off. Measured "
-        "alone at 1.0: +0.4 % / -0.1 % cross-domain MPJPE / PA-MPJPE "
+        "alone at 1.0: cross-domain MPJPE / PA-MPJPE +0.4 / -0.1 per cent "
         "(benchmarks/results/generalization.md)",
     )
     flip: bool = _recipe(True, "left/right flip with probability 1/2")
