@@ -43,10 +43,12 @@ def lift_overrides(stored: dict[str, Any]) -> dict[str, Any]:
     flat.update(stored.get("loop") or {})
     flat = {k: tuple(v) if isinstance(v, list) else v for k, v in flat.items()}
     # Older result files also record the pipeline's internal search knobs, always at their defaults.
+    # The default selection rule changed since some were computed ('consensus', now 'size'): it
+    # only marks `best_hypothesis`, the poses are the same, so it is not an error to re-lift them.
     knobs = asdict(DEFAULT_KNOBS)
     for key, value in knobs.items():
         got = flat.pop(key, value)
-        if got != value:
+        if got != value and key != "select":
             raise ValueError(f"{key}: expected the default {value!r} (no longer a lift setting), got {got!r}")
     return flat
 
