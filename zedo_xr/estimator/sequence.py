@@ -30,11 +30,14 @@ Frames without enough evidence (:func:`zedo_xr.estimator.validity.frame_validity
 except short gaps (at most ``max_gap_seconds``) between valid frames, which the joint loop
 bridges from their neighbours and which are flagged ``interpolated``.
 
-Measured on 18 clips of real mocap with detector-like 2D (``benchmarks/results/video.md``): the
-joint loop of 20 iterations has 9 % lower MPJPE than frame-by-frame lifting (100 iterations)
-followed by a Gaussian filter over time, a lower acceleration error, and 4.5x its frames/s. The
-keyframe warm start (``key_step=4``, 16 iterations from the interpolations) is less accurate and,
-since its keyframes run the full loop, slower than the joint loop (1.5x frame by frame).
+Measured on 18 clips of real mocap with detector-like 2D (``benchmarks/results/video.md``), with
+the bundled default prior: the joint loop of 20 iterations has 4.4x the frames/s of
+frame-by-frame lifting (100 iterations) and a 4 % lower acceleration error than frame-by-frame
+lifting followed by a Gaussian filter over time, but 5 % *higher* MPJPE than that filter
+(100.0 vs 95.4 mm: 13 % lower on CMU, 2 % higher on Bandai-Namco 1, 12 % higher on HDM05; with
+the previous default prior it was 9 % lower). Neither 40 iterations nor per-frame bones close
+that gap. The keyframe warm start (``key_step=4``, 16 iterations from the interpolations) is as
+accurate on average and 1.6x frame by frame.
 
 Shapes: time-major ``(F, E, ...)``: frames x tracks; ``S`` hypotheses; ``J`` = 17 joints.
 """
