@@ -53,6 +53,18 @@ def test_person_box_fits_the_skeleton(ds: xr.Dataset) -> None:
     assert view.camera is not None and np.allclose(view.camera[0], 0.0)
 
 
+def test_person_box_leaves_out_hypotheses_far_off_in_depth(ds: xr.Dataset) -> None:
+    """A hypothesis scaled along the rays (same 2D, 3x as far) stays out of the person's box but in
+    the camera layout."""
+    far = ds.copy(deep=True)
+    far["pose3d"][:, 1] = far["pose3d"][:, 1] * 3.0
+    view, near = prepare(far), prepare(ds)
+    np.testing.assert_allclose(view.range3d, prepare(ds.isel(hypothesis=[0, 2])).range3d)
+    assert view.range3d[2, 1] < 8.0 <= float(far.pose3d[:, 1, :, 2].max())
+    assert view.scene3d[2, 1] >= float(far.pose3d[:, 1, :, 2].max())
+    assert near.range3d[2, 1] < 8.0
+
+
 def test_2d_zoom_fits_the_person_inside_the_image(ds: xr.Dataset) -> None:
     view = prepare(ds)
     assert view.range2d is not None and view.image2d is not None

@@ -328,18 +328,45 @@ def _camera_frustum(K: np.ndarray | None, depth: float) -> np.ndarray | None:
     return np.concatenate([np.zeros((1, 3)), np.column_stack([xy, np.full(4, depth)])])
 
 
+_DEPTH_OUTLIER = 1.5
+"""A hypothesis whose root is this factor nearer or farther than the frame's reference depth is
+left out of the person's box (it stays in the camera layout)."""
+
+
+def _near_the_person(pose: np.ndarray, gt: np.ndarray | None) -> np.ndarray:
+    """``pose`` (F, S, J, 3) with hypotheses far off in depth set to NaN, for the person's box.
+
+    Scale and depth trade off along the camera rays: a shrunken hypothesis near the camera or an
+    overgrown one far away reprojects as well as the right one. The reference depth of a frame is
+    the ground truth's root when given, else the median root depth over hypotheses.
+    """
+    depth = pose[:, :, _PELVIS, 2]
+    if gt is not None:
+        ref = gt[:, _PELVIS, 2][:, None]
+    else:
+        with np.errstate(all="ignore"):
+            ref = np.nanmedian(np.where(np.isfinite(depth), depth, np.nan), axis=1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = depth / ref
+        far = (ratio > _DEPTH_OUTLIER) | (ratio < 1 / _DEPTH_OUTLIER)
+    return np.where(far[:, :, None, None], np.nan, pose)
+
+
 def _boxes_3d(
     pose: np.ndarray, gt: np.ndarray | None, K: np.ndarray | None, root_relative: bool
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """The person's box, the camera-layout box and the camera's frustum."""
-    person = _finite_range(pose, gt, axis_size=3)
+    near = pose if root_relative else _near_the_person(pose, gt)
+    person = _finite_range(near, gt, axis_size=3)
     if person is None:  # nothing to fit: a 2 m box in front of the camera
         person = np.array([[-1.0, 1.0], [-1.0, 1.0], [2.0, 4.0]])
     box = _box(person, _PAD_3D, _MIN_EXTENT_3D)
     if root_relative:
         return box, box, None
     frustum = _camera_frustum(K, depth=0.15 * float(max(person[2, 1], 1.0)))
-    scene = _finite_range(person.T, frustum, np.zeros((1, 3)), axis_size=3)
+    everything = _finite_range(pose, gt, axis_size=3)
+    everything = person if everything is None else everything
+    scene = _finite_range(person.T, everything.T, frustum, np.zeros((1, 3)), axis_size=3)
     assert scene is not None
     return box, _box(scene, 0.1 * float(np.ptp(scene, axis=1).max()), _MIN_EXTENT_3D), frustum
 
