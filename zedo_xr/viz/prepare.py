@@ -364,9 +364,10 @@ def _boxes_3d(
     if root_relative:
         return box, box, None
     frustum = _camera_frustum(K, depth=0.15 * float(max(person[2, 1], 1.0)))
-    everything = _finite_range(pose, gt, axis_size=3)
-    everything = person if everything is None else everything
-    scene = _finite_range(person.T, everything.T, frustum, np.zeros((1, 3)), axis_size=3)
+    # The camera layout shows every hypothesis (the person's range is a part of theirs).
+    every_pose = _finite_range(pose, gt, axis_size=3)
+    shown = person if every_pose is None else every_pose
+    scene = _finite_range(shown.T, frustum, np.zeros((1, 3)), axis_size=3)
     assert scene is not None
     return box, _box(scene, 0.1 * float(np.ptp(scene, axis=1).max()), _MIN_EXTENT_3D), frustum
 
