@@ -119,3 +119,70 @@ def test_initial_fit_spreads_hypotheses_over_yaw_modes(device):
     spread, _, _ = initial_fit(canonical, u, c, K, settings, yaw_modes=2)
     torch.testing.assert_close(same[0], same[1])  # one mode: both hypotheses alike
     assert (spread[1::2] - spread[0::2]).norm(dim=-1).mean(-1).min() > 0.02
+
+
+def _distinct_poses() -> np.ndarray:
+    """Standing, arms raised, crouched and one-knee-up poses (canonical frame), (4, 17, 3)."""
+    arms_up = STANDING.copy()
+    arms_up[[12, 15], 1] = -0.9  # elbows above the head
+    arms_up[[13, 16], 1] = -1.15
+    crouch = STANDING.copy()
+    crouch[[2, 5], 2] -= 0.35  # knees forward, feet under the pelvis
+    crouch[[2, 5], 1] = 0.3
+    crouch[[3, 6], 1] = 0.55
+    knee_up = STANDING.copy()
+    knee_up[5] = [0.12, 0.05, -0.42]  # left thigh horizontal, shin hanging
+    knee_up[6] = [0.12, 0.45, -0.45]
+    return np.stack([STANDING, arms_up, crouch, knee_up])
+
+
+def _pool_scene(device, dtype, seed=11):
+    rng = np.random.default_rng(seed)
+    pool = _distinct_poses()
+    which = np.array([1, 2, 3, 0, 2, 1])
+    rel = np.stack([yaw(pool[k], a) for k, a in zip(which, rng.uniform(-np.pi, np.pi, 6), strict=True)])
+    absolute = rel + np.array([0.2, 0.1, 5.0])
+    proj = absolute @ K_H36M.T
+    u, c, K = _tensors(proj[..., :2] / proj[..., 2:], 6, device, dtype)
+    return torch.as_tensor(pool, device=device, dtype=dtype), which, rel, u, c, K
+
+
+def test_screen_pool_ranks_the_generating_pose_first(device, dtype):
+    from zedo_xr.estimator.initial import screen_pool
+
+    pool, which, _, u, c, K = _pool_scene(device, dtype)
+    misfit = screen_pool(pool, u, c, K)
+    assert misfit.shape == (6, 4) and misfit.dtype == dtype and misfit.device.type == device.type
+    assert misfit.argmin(-1).cpu().tolist() == which.tolist()
+    assert ((misfit >= -1e-5) & (misfit <= 1 + 1e-5)).all()
+    # a missing joint is ignored, not read as a NaN
+    c[:, 13] = 0.0
+    u[:, 13] = float("nan")
+    assert screen_pool(pool, u, c, K).isfinite().all()
+
+
+def test_initial_fit_starts_one_hypothesis_from_the_best_pool_pose(device, dtype):
+    from zedo_xr.estimator.initial import initial_fit
+    from zedo_xr.estimator.settings import LiftSettings
+
+    pool, _, rel, u, c, K = _pool_scene(device, dtype)
+    settings = LiftSettings()
+    mean_start = pool[:1]
+    alone, _, err_alone = initial_fit(mean_start, u, c, K, settings)
+    pose, T, err = initial_fit(mean_start, u, c, K, settings, pool=pool)
+    assert pose.shape == (6, 17, 3) and T.shape == (6, 3) and err.shape == (6,)
+    assert (pose.cpu().double().numpy() - rel).__abs__().max() < 0.06  # the right pose, turned right
+    assert (err <= err_alone + 1e-4).all() and err.max() < 1.0
+    # more hypotheses keep their own starts: the pool is not used
+    two = torch.stack([pool[0], pool[0]])
+    torch.testing.assert_close(
+        initial_fit(two, u, c, K, settings, pool=pool)[0], initial_fit(two, u, c, K, settings)[0]
+    )
+
+
+def test_initial_pool_setting():
+    from zedo_xr.estimator.settings import PRESETS, LiftSettings
+
+    assert LiftSettings().initial_pool == 50 and PRESETS["parity"].initial_pool == 1
+    with pytest.raises(ValueError, match="initial_pool"):
+        LiftSettings(initial_pool=0)

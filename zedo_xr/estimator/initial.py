@@ -58,6 +58,11 @@ DRIVER_JOINTS: dict[str, tuple[str, ...]] = {
 """Named joint subsets that may drive the initial fit (the official code uses ``hips``)."""
 
 
+POOL_REFITS = 3
+"""Pool poses fitted properly after :func:`screen_pool` (the screen's weak perspective can
+misorder close candidates)."""
+
+
 def driver_mask(name: str, device: torch.device | None = None, dtype=torch.float32) -> Tensor:
     """0/1 weights (J,) selecting the joints of ``DRIVER_JOINTS[name]``."""
     if name not in DRIVER_JOINTS:
@@ -217,6 +222,83 @@ def _ranked_minimum(err: Tensor, rank: Tensor, yaw_steps: int) -> Tensor:
     return yaw_idx * grid.shape[-1] + pitch_idx.gather(-1, yaw_idx.unsqueeze(-1)).squeeze(-1)
 
 
+def screen_pool(
+    pool: Tensor,
+    uv: Tensor,
+    confidence: Tensor,
+    K: Tensor,
+    *,
+    joints: str = "all",
+    yaw_steps: int = 36,
+) -> Tensor:
+    """How badly every pool pose explains every frame's keypoints at its best yaw, shape (n, P).
+
+    A cheap screen for :func:`initial_fit`'s choice among many candidate poses: each pose is
+    turned about its vertical axis over ``yaw_steps`` angles and compared with the keypoints
+    under weak perspective (orthographic projection, the best scale and 2D offset in closed
+    form), so the whole (frame x pose x yaw) grid costs a few matrix products instead of a
+    perspective fit each. The winners are then fitted properly.
+
+    Parameters
+    ----------
+    pool : Tensor, shape (P, J, 3)
+        Root-relative canonical poses (upright, facing the camera).
+    uv : Tensor, shape (n, J, 2)
+    confidence : Tensor, shape (n, J)
+        0 excludes a joint.
+    K : Tensor, shape (n, 3, 3)
+    joints : {"hips", "torso", "all"}
+        Joints that drive the fit (with the fallback of :func:`fit_initial_pose`).
+    yaw_steps : int
+        Yaw grid over the full turn.
+
+    Returns
+    -------
+    Tensor, shape (n, P)
+        Share of the keypoints' spread (about their weighted centroid, in normalised image
+        coordinates) that the best-turned, best-scaled pose leaves unexplained: 0 is a perfect
+        fit, 1 explains nothing (a pose that fits only mirrored scores 1).
+
+    Examples
+    --------
+    >>> pool = torch.randn(4, 17, 3)
+    >>> K = torch.tensor([[1000.0, 0, 500], [0, 1000, 500], [0, 0, 1]]).expand(1, 3, 3)
+    >>> uv = project(pool[2:3] + torch.tensor([0.0, 0.0, 20.0]), K)
+    >>> int(screen_pool(pool, uv, torch.ones(1, 17), K).argmin())
+    2
+    """
+    dtype = pool.dtype
+    visible = (confidence > 0).to(dtype)
+    w = visible * driver_mask(joints, pool.device, dtype)
+    w = torch.where((w > 0).sum(-1, keepdim=True) >= 3, w, visible)  # (n, J)
+    W = w.sum(-1, keepdim=True).clamp_min(1e-9)
+    ab = normalized_coordinates(_masked(uv, confidence > 0), K)[..., :2]  # (n, J, 2)
+    ab = ab - (w.unsqueeze(-1) * ab).sum(-2, keepdim=True) / W.unsqueeze(-1)
+    a, b = ab.unbind(-1)
+    X, Y, Z = pool.unbind(-1)  # (P, J)
+
+    def wsum(frame_term: Tensor, pose_term: Tensor) -> Tensor:  # sum_j frame_j pose_j -> (n, P)
+        return frame_term @ pose_term.T
+
+    # Rotated x is c X + s Z (c, s the cosine and sine of the yaw), y stays Y; the keypoints are
+    # centred, so their products with the pose need no centring of the pose.
+    A, B, C = wsum(w * a, X), wsum(w * a, Z), wsum(w * b, Y)
+
+    def centred(u: Tensor, v: Tensor) -> Tensor:  # weighted covariance-like sum over joints
+        return wsum(w, u * v) - wsum(w, u) * wsum(w, v) / W
+
+    XX, ZZ, XZ, YY = centred(X, X), centred(Z, Z), centred(X, Z), centred(Y, Y)
+    yaw = torch.arange(yaw_steps, device=pool.device, dtype=dtype) * (2 * math.pi / yaw_steps)
+    c, s = torch.cos(yaw), torch.sin(yaw)  # (Y,)
+    cross = (A.unsqueeze(-1) * c + B.unsqueeze(-1) * s + C.unsqueeze(-1)).clamp_min(0)
+    spread = (
+        XX.unsqueeze(-1) * c * c + 2 * XZ.unsqueeze(-1) * c * s + ZZ.unsqueeze(-1) * s * s + YY.unsqueeze(-1)
+    )
+    explained = cross**2 / spread.clamp_min(1e-12)  # the best scale's share, per yaw
+    total = (w * (a * a + b * b)).sum(-1, keepdim=True).clamp_min(1e-12)  # (n, 1)
+    return 1 - explained.max(-1).values / total
+
+
 def fit_initial_pose_adam(
     canonical: Tensor,
     uv: Tensor,
@@ -285,6 +367,7 @@ def initial_fit(
     K: Tensor,
     settings: LiftSettings,
     *,
+    pool: Tensor | None = None,
     pitches: tuple[float, ...] = (0.0,),
     yaw_modes: int = 1,
 ) -> tuple[Tensor, Tensor, Tensor]:
@@ -304,6 +387,10 @@ def initial_fit(
     K : Tensor, shape (n, 3, 3)
     settings : LiftSettings
         Its ``initial`` and ``initial_joints``.
+    pool : Tensor, shape (P, J, 3), optional
+        With one hypothesis (``S = 1``), each frame starts from the pool pose that fits its
+        keypoints best instead of ``canonical[0]``: :func:`screen_pool` ranks the pool, the
+        ``POOL_REFITS`` best are fitted by the solver, and the lowest error wins.
     pitches, yaw_modes
         Search knobs of the grid fit that only the tuning benchmark varies.
 
@@ -326,11 +413,33 @@ def initial_fit(
     pose = canonical.repeat(n, 1, 1)
     if n == 0:  # nothing to fit: empty outputs
         return pose, uv.new_zeros((0, 3)), uv.new_zeros((0,))
+    if pool is not None and S == 1 and pool.shape[0] > 1:
+        # Pick each frame's start from the pool: screen all, fit the few best, keep the best fit.
+        misfit = screen_pool(pool, uv, confidence, K, joints=settings.initial_joints)
+        top = misfit.topk(min(POOL_REFITS, pool.shape[0]), dim=-1, largest=False).indices  # (n, R)
+        R = top.shape[1]
+        u, c, k = (t.repeat_interleave(R, 0) for t in (uv, confidence, K))
+        pose, T, err = _solve(pool[top.reshape(-1)], u, c, k, settings, pitches, None)
+        pick = torch.arange(n, device=uv.device) * R + err.reshape(n, R).argmin(-1)
+        return pose[pick], T[pick], err[pick]
     u, c, k = (t.repeat_interleave(S, 0) for t in (uv, confidence, K))
+    rank = torch.arange(S, device=u.device).repeat(n) % max(1, yaw_modes)
+    return _solve(pose, u, c, k, settings, pitches, rank)
+
+
+def _solve(
+    pose: Tensor,
+    uv: Tensor,
+    confidence: Tensor,
+    K: Tensor,
+    settings: LiftSettings,
+    pitches: tuple[float, ...],
+    rank: Tensor | None,
+) -> tuple[Tensor, Tensor, Tensor]:
+    """Row-wise initial fit of poses (B, J, 3) by the solver ``settings.initial`` names."""
     joints = settings.initial_joints
     if settings.initial == "adam":
-        return fit_initial_pose_adam(pose, u, c, k, joints=joints)
+        return fit_initial_pose_adam(pose, uv, confidence, K, joints=joints)
     if settings.initial == "none":
-        return fit_initial_pose(pose, u, c, k, joints=joints, yaw_steps=1, refine_steps=0)
-    rank = torch.arange(S, device=u.device).repeat(n) % max(1, yaw_modes)
-    return fit_initial_pose(pose, u, c, k, joints=joints, pitches=pitches, mode_rank=rank)
+        return fit_initial_pose(pose, uv, confidence, K, joints=joints, yaw_steps=1, refine_steps=0)
+    return fit_initial_pose(pose, uv, confidence, K, joints=joints, pitches=pitches, mode_rank=rank)

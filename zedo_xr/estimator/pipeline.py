@@ -75,6 +75,19 @@ def torch_dtype(name: str) -> torch.dtype:
     return getattr(torch, name)
 
 
+def start_poses(
+    model: Any, hypotheses: int, settings: LiftSettings, *, seed: int = 0
+) -> tuple[Tensor, Tensor | None]:
+    """Canonical initial poses ``(S, J, 3)`` and, for one hypothesis, the pool its start is
+    picked from per frame (``(P, J, 3)``, ``None`` when ``settings.initial_pool`` is 1), on the
+    prior's device and dtype.
+    """
+    S = int(hypotheses)
+    canonical = model.initial_poses(S, method=settings.initial_method, seed=seed)
+    pool = model.initial_poses(settings.initial_pool) if S == 1 and settings.initial_pool > 1 else None
+    return canonical, pool
+
+
 def default_batch_size(device: torch.device, hypotheses: int) -> int:
     """Frames per chunk: ~16k poses on a GPU, ~2k on a CPU (cache-friendly)."""
     return max(1, (16384 if device.type == "cuda" else 2048) // hypotheses)
@@ -136,6 +149,7 @@ def _lift_chunk(
     conf: Tensor,
     K: Tensor,
     *,
+    pool: Tensor | None,
     settings: LiftSettings,
     knobs: _TuningKnobs,
     callback: Callable[[dict[str, Any]], None] | None,
@@ -149,7 +163,7 @@ def _lift_chunk(
     # Frames and hypotheses in one batch: frame-major, hypothesis-minor (as initial_fit's).
     u, c, k = (t.repeat_interleave(S, 0) for t in (uv, conf, K))
     pose0, T0, err0 = initial_fit(
-        canonical, uv, conf, K, settings, pitches=knobs.pitches, yaw_modes=knobs.yaw_modes
+        canonical, uv, conf, K, settings, pool=pool, pitches=knobs.pitches, yaw_modes=knobs.yaw_modes
     )
     res = optimize(model, pose0, T0, u, c, k, settings.loop, callback=callback)
     out = {
@@ -202,9 +216,7 @@ def lift_arrays(
     S = int(hypotheses)
     N = uv.shape[0]
     batch_size = batch_size or default_batch_size(dev, S)
-    canonical = torch.as_tensor(
-        model.initial_poses(S, method=settings.initial_method, seed=seed), device=dev, dtype=tdtype
-    )
+    canonical, pool = start_poses(model, S, settings, seed=seed)
     parts: dict[str, list[np.ndarray]] = {k: [] for k in OUTPUTS}
     own = not isinstance(progress, Progress)
     bar = progress if isinstance(progress, Progress) else Progress(N, bool(progress))
@@ -216,6 +228,7 @@ def lift_arrays(
                 model,
                 canonical,
                 *tensors,
+                pool=pool,
                 settings=settings,
                 knobs=knobs,
                 callback=bar.chunk(sl.stop - sl.start, settings.loop.iterations),

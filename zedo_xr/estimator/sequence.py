@@ -278,6 +278,7 @@ def lift_frames(
     K: Tensor,
     settings: Any,
     *,
+    pool: Tensor | None = None,
     callback: Any = None,
 ) -> dict[str, Tensor]:
     """Lift ``n`` independent frames with ``S`` hypotheses each (initial fit, then the loop).
@@ -286,7 +287,7 @@ def lift_frames(
     plus ``initial_error (n, S)``.
     """
     n, S = uv.shape[0], canonical.shape[0]
-    pose0, T0, err0 = initial_fit(canonical, uv, confidence, K, settings)
+    pose0, T0, err0 = initial_fit(canonical, uv, confidence, K, settings, pool=pool)
     res = optimize(
         prior,
         pose0,
@@ -384,6 +385,7 @@ def lift_tracks(
     settings: Any,
     sequence: SequenceSettings = SequenceSettings(),
     lengths: Tensor | None = None,
+    pool: Tensor | None = None,
     callback: Any = None,
 ) -> dict[str, Tensor]:
     """Lift tracks of frames as sequences (see the module docstring).
@@ -405,6 +407,9 @@ def lift_tracks(
     sequence : SequenceSettings
     lengths : Tensor, shape (E, 16), optional
         Bone lengths to hold (e.g. carried from the previous chunk); estimated when omitted.
+    pool : Tensor, shape (P, J, 3), optional
+        With one hypothesis, every frame starts from the best-fitting pool pose
+        (:func:`zedo_xr.estimator.initial.initial_fit`).
     callback : callable, optional
         Passed to the joint loop (see :func:`zedo_xr.estimator.loop.optimize`).
 
@@ -424,10 +429,10 @@ def lift_tracks(
     f_idx, e_idx = key.nonzero(as_tuple=True)
     args = (canonical, uv[f_idx, e_idx], confidence[f_idx, e_idx], K[f_idx, e_idx], settings)
     if sequence.key_step > 1:
-        full = lift_frames(prior, *args)
+        full = lift_frames(prior, *args, pool=pool)
         start_rel, start_T, err0 = full["relative"], full["translation"], full["initial_error"]
     else:
-        pose0, T0_, e0 = initial_fit(*args)
+        pose0, T0_, e0 = initial_fit(*args, pool=pool)
         start_rel, start_T, err0 = (pose0.reshape(-1, S, J, 3), T0_.reshape(-1, S, 3), e0.reshape(-1, S))
     rel0 = canonical.new_zeros(F, E, S, J, 3)
     T0 = canonical.new_zeros(F, E, S, 3)
@@ -535,7 +540,7 @@ def lift_sequence_arrays(
     import numpy as np
 
     from zedo_xr.device import resolve_device
-    from zedo_xr.estimator.pipeline import default_batch_size, load_model, torch_dtype
+    from zedo_xr.estimator.pipeline import default_batch_size, load_model, start_poses, torch_dtype
     from zedo_xr.estimator.select import prior_evidence, select_hypothesis
     from zedo_xr.estimator.settings import resolve_settings
     from zedo_xr.estimator.threads import intra_op_threads, threads_for
@@ -548,9 +553,7 @@ def lift_sequence_arrays(
     F, E = uv.shape[:2]
     chunk = int(batch_size or max(1, default_batch_size(dev, S) // E))
     margin = round(overlap_seconds * fps)
-    canonical = torch.as_tensor(
-        model.initial_poses(S, method=settings.initial_method, seed=seed), device=dev, dtype=tdtype
-    )
+    canonical, pool = start_poses(model, S, settings, seed=seed)
     parts: dict[str, list[Any]] = {}
     lengths = None
     poses = min(F, chunk + 2 * margin) * E * S
@@ -561,7 +564,16 @@ def lift_sequence_arrays(
             lo, hi = max(0, start - margin), min(F, stop + margin)
             u, c, k = (torch.as_tensor(a[lo:hi], device=dev, dtype=tdtype) for a in (uv, confidence, K))
             res = lift_tracks(
-                model, canonical, u, c, k, fps=fps, settings=settings, sequence=sequence, lengths=lengths
+                model,
+                canonical,
+                u,
+                c,
+                k,
+                fps=fps,
+                settings=settings,
+                sequence=sequence,
+                lengths=lengths,
+                pool=pool,
             )
             if sequence.shared_bones and not res["bone_lengths"].isnan().any():
                 lengths = res["bone_lengths"]

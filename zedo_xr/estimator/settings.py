@@ -129,6 +129,11 @@ class LiftSettings:
         Joints that drive the initial fit.
     initial_method : {"kmeans", "random", "generated"}
         Where the initial poses come from (paper Table 7).
+    initial_pool : int
+        With one hypothesis, each frame starts from the best-fitting of this many k-means
+        centres of the prior's training poses (a sitting or lying person then starts from a
+        sitting or lying pose) instead of the single mean pose; 1 is the paper's mean pose.
+        More hypotheses keep their own centres (their diversity is the point).
     loop : LoopSettings
         The optimisation loop.
 
@@ -142,12 +147,14 @@ class LiftSettings:
     initial: str = "grid"
     initial_joints: str = "all"
     initial_method: str = "kmeans"
+    initial_pool: int = 50
     loop: LoopSettings = field(default_factory=LoopSettings)
 
     def __post_init__(self) -> None:
         _require_choice("initial", self.initial, INITIAL_FITS)
         _require_choice("initial_joints", self.initial_joints, INITIAL_JOINTS)
         _require_choice("initial_method", self.initial_method, INITIAL_METHODS)
+        _require_int("initial_pool", self.initial_pool, 1)
         if not isinstance(self.loop, LoopSettings):
             raise ValueError(f"loop: expected a LoopSettings, got {type(self.loop).__name__}")
 
@@ -171,6 +178,7 @@ class LiftSettings:
     def from_dict(cls, d: Mapping[str, Any]) -> LiftSettings:
         """Inverse of :meth:`to_dict`."""
         d = dict(d)
+        d.setdefault("initial_pool", 1)  # recorded before the pool existed: the mean pose
         loop = LoopSettings(**d.pop("loop", {}))
         return cls(**d, loop=loop)
 
@@ -191,6 +199,7 @@ PRESETS: Mapping[str, LiftSettings] = MappingProxyType(
         "parity": LiftSettings(
             initial="adam",
             initial_joints="hips",
+            initial_pool=1,
             loop=LoopSettings(
                 iterations=1000,
                 warmup=0.2,
