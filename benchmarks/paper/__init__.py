@@ -42,6 +42,8 @@ def lift_overrides(stored: dict[str, Any]) -> dict[str, Any]:
     flat = {k: v for k, v in stored.items() if k != "loop"}
     flat.update(stored.get("loop") or {})
     flat = {k: tuple(v) if isinstance(v, list) else v for k, v in flat.items()}
+    # Recorded before one hypothesis started from the best of a pool: the mean pose.
+    flat.setdefault("initial_pool", 1)
     # Older result files also record the pipeline's internal search knobs, always at their defaults.
     # The default selection rule changed since some were computed ('consensus', now 'size'): it
     # only marks `best_hypothesis`, the poses are the same, so it is not an error to re-lift them.

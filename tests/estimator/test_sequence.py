@@ -6,6 +6,7 @@ from tests.estimator.conftest import K_H36M, STANDING, GaussianPrior, yaw
 from zedo_xr.estimator.sequence import (
     SequenceSettings,
     bone_lengths,
+    clean_keypoints,
     gaussian_kernel,
     interpolate,
     keyframes,
@@ -226,6 +227,8 @@ def test_sequence_settings_validation():
         SequenceSettings(key_step=0)
     with pytest.raises(ValueError, match="smooth_strength"):
         SequenceSettings(smooth_strength=2)
+    with pytest.raises(ValueError, match="outlier_fraction"):
+        SequenceSettings(outlier_fraction=-0.1)
 
 
 def test_lift_sequence_arrays_chunks_without_a_jump():
@@ -251,3 +254,40 @@ def test_lift_sequence_arrays_chunks_without_a_jump():
     assert diff.mean() < 0.005 and diff.max() < 0.03, (diff.mean(), diff.max())
     step = np.linalg.norm(np.diff(rel_c[:, 0, 0], axis=0), axis=-1).mean(-1)
     assert step[[15, 31]].max() < 2 * np.median(step) + 0.002
+
+
+def _moving_track(device, dtype, frames=12, speed=30.0):
+    """A 300 px wide person moving ``speed`` px/frame to the right, (F, 1, 17, 2)."""
+    t = torch.arange(frames, device=device, dtype=dtype)
+    uv = torch.stack([t * speed, t * 5], -1)[:, None, None].expand(frames, 1, 17, 2).clone()
+    uv[..., 0] += torch.linspace(0, 300, 17, device=device, dtype=dtype)
+    return uv
+
+
+def test_clean_keypoints_drops_a_jump_and_keeps_fast_motion(device, dtype):
+    uv = _moving_track(device, dtype)
+    ones = torch.ones(12, 1, 17, device=device, dtype=dtype)
+    clean, conf = clean_keypoints(uv, ones, fps=25.0)
+    torch.testing.assert_close(clean, uv)  # steady fast motion: nothing dropped or moved, ends included
+    assert conf.dtype == dtype and bool((conf == 1).all())
+    jumped = uv.clone()
+    jumped[5, 0, 13] += torch.tensor([60.0, -30.0], device=device, dtype=dtype)  # a swapped wrist
+    jumped[8, 0, 2] = float("nan")  # a missing keypoint is ignored, not spread
+    ones[8, 0, 2] = 0.0
+    clean, conf = clean_keypoints(jumped, ones, fps=25.0)
+    assert conf[5, 0, 13] == 0 and conf[8, 0, 2] == 0 and int((conf == 0).sum()) == 2
+    assert clean[conf > 0].isfinite().all()
+    torch.testing.assert_close(clean[conf > 0], uv[conf > 0], atol=1e-3, rtol=0)
+
+
+def test_clean_keypoints_averages_jitter_and_can_be_off(device, dtype):
+    torch.manual_seed(0)
+    uv = _moving_track(device, dtype, frames=40)
+    noisy = uv + torch.randn_like(uv) * 5.0
+    ones = torch.ones(40, 1, 17, device=device, dtype=dtype)
+    clean, _ = clean_keypoints(noisy, ones, fps=25.0)
+    before, after = ((x - uv).norm(dim=-1).mean() for x in (noisy, clean))
+    assert after < 0.7 * before
+    same, conf = clean_keypoints(noisy, ones, fps=25.0, outlier_fraction=0.0, smooth_seconds=0.0)
+    torch.testing.assert_close(same, noisy)
+    assert bool((conf == 1).all())

@@ -5,6 +5,11 @@ bone lengths change from frame to frame, and every frame pays for a full optimis
 track (the frames of one ``individual``) is one sequence, lifted in one batch of all its frames
 (and of all tracks) by :func:`lift_tracks`:
 
+0. **Keypoints**: a keypoint that jumps away from its joint's track (farther than
+   ``outlier_fraction`` of the person's 2D size from the detrended median over +-0.08 s) is
+   dropped, and the rest are smoothed by a local linear fit over +-``keypoint_smooth_seconds``
+   (:func:`clean_keypoints`): gross detector errors last a frame or two and small jitter is
+   independent between frames, while steady motion, however fast, passes unchanged.
 1. **Start**: every frame gets its own initial fit (``key_step = 1``, the default). With
    ``key_step > 1`` only every ``key_step``-th valid frame (a keyframe) is fitted and lifted
    fully, and the frames between start from the linear interpolation of their two keyframes'
@@ -12,12 +17,12 @@ track (the frames of one ``individual``) is one sequence, lifted in one batch of
    Hypothesis ``s`` of a frame always starts from hypothesis ``s`` of its keyframes, so
    hypotheses stay hypotheses across time.
 2. **Joint loop**: all frames run ``refine_iterations`` iterations of the ZeDO loop *together*
-   (20 instead of the 100 of a single frame), with two constraints after every denoising step
+   (10 instead of the 100 of a single frame), with two constraints after every denoising step
    (:func:`temporal_constraint`):
 
    * temporal smoothness: a step of ``smooth_strength`` towards a Gaussian filter over time of
-     width ``smooth_seconds`` (its width in frames scales with ``fps``: 0.06 s is 1.5 frames at
-     25 fps, 3.6 at 60). The ray projection of every iteration keeps each visible joint on its
+     width ``smooth_seconds`` (its width in frames scales with ``fps``: 0.08 s is 2 frames at
+     25 fps, 4.8 at 60). The ray projection of every iteration keeps each visible joint on its
      keypoint's ray, so the smoothing mainly acts on depth, where one view is ambiguous, and fast
      motion in the image (a kick) is followed, not flattened. The last iteration applies the
      filter fully;
@@ -87,17 +92,24 @@ class SequenceSettings:
         Longest run of invalid frames bridged between two valid frames.
     min_joints : int
         Least number of visible joints of a valid frame.
+    outlier_fraction : float
+        Keypoints farther than this share of the person's 2D size from their temporal median
+        are dropped before lifting (:func:`clean_keypoints`); 0 keeps all.
+    keypoint_smooth_seconds : float
+        Standard deviation of the temporal Gaussian over the keypoints before lifting; 0: none.
     """
 
     key_step: int = 1
-    refine_iterations: int = 20
+    refine_iterations: int = 10
     refine_t_max: float | None = None
-    smooth_seconds: float = 0.06
+    smooth_seconds: float = 0.08
     smooth_strength: float = 0.5
     shared_bones: bool = True
     bones_from: float = 0.5
     max_gap_seconds: float = 0.25
     min_joints: int = MIN_JOINTS
+    outlier_fraction: float = 0.08
+    keypoint_smooth_seconds: float = 0.04
 
     def __post_init__(self) -> None:
         if self.key_step < 1:
@@ -106,11 +118,9 @@ class SequenceSettings:
             raise ValueError(f"refine_iterations: expected >= 1, got {self.refine_iterations}")
         if not 0 <= self.smooth_strength <= 1:
             raise ValueError(f"smooth_strength: expected a fraction in [0, 1], got {self.smooth_strength}")
-        if self.smooth_seconds < 0 or self.max_gap_seconds < 0:
-            raise ValueError(
-                f"smooth_seconds, max_gap_seconds: expected >= 0, got "
-                f"{self.smooth_seconds}, {self.max_gap_seconds}"
-            )
+        for name in ("smooth_seconds", "max_gap_seconds", "outlier_fraction", "keypoint_smooth_seconds"):
+            if not getattr(self, name) >= 0:
+                raise ValueError(f"{name}: expected a number >= 0, got {getattr(self, name)!r}")
 
 
 # ------------------------------------------------------------------------------------------
@@ -167,6 +177,149 @@ def smooth_time(x: Tensor, weight: Tensor, sigma: float) -> Tensor:
     den = torch.nn.functional.conv1d(w, kernel, padding=pad)
     out = torch.where(den > 1e-6, num / den.clamp_min(1e-6), v)
     return out.squeeze(1).T.reshape(x.shape)
+
+
+def clean_keypoints(
+    uv: Tensor,
+    confidence: Tensor,
+    *,
+    fps: float,
+    outlier_fraction: float = 0.08,
+    median_seconds: float = 0.08,
+    smooth_seconds: float = 0.04,
+) -> tuple[Tensor, Tensor]:
+    """Drop keypoints that jump away from their track, then smooth the rest over time.
+
+    A detector's gross errors (a swapped wrist, a keypoint on the background) last a frame or
+    two, while its small jitter is independent from frame to frame. So a keypoint farther than
+    ``outlier_fraction`` of the person's size (the median diagonal of the track's 2D boxes) from
+    the median of that joint over ``+- median_seconds`` (detrended by the window's median
+    velocity, so steady fast motion is not a jump) is dropped (confidence 0), and the
+    remaining visible keypoints are averaged over time with a Gaussian of ``smooth_seconds``
+    (missing ones do not count). The window is short, so a kick or a jump is followed.
+
+    Parameters
+    ----------
+    uv : Tensor, shape (F, E, J, 2)
+        Keypoints in pixels, time-major, ``E`` tracks; values where ``confidence`` is 0 are
+        ignored (NaN allowed).
+    confidence : Tensor, shape (F, E, J)
+    fps : float
+        Frame rate, for the windows in seconds.
+    outlier_fraction : float
+        Distance from the temporal median, as a share of the person's 2D size, beyond which a
+        keypoint is dropped; 0 keeps all.
+    median_seconds : float
+        Half-width of the median window (at least one frame on each side).
+    smooth_seconds : float
+        Standard deviation of the temporal Gaussian; 0 does not smooth.
+
+    Returns
+    -------
+    uv : Tensor, shape (F, E, J, 2)
+        Smoothed where visible, unchanged elsewhere.
+    confidence : Tensor, shape (F, E, J)
+        0 where a keypoint was dropped.
+
+    Examples
+    --------
+    >>> t = torch.arange(9.0)
+    >>> uv = torch.stack([t * 10, t * 5], -1)[:, None, None].expand(9, 1, 17, 2).clone()
+    >>> uv[:, 0, :, 0] += torch.linspace(0, 300, 17)  # a person 300 px wide
+    >>> uv[4, 0, 3] += 80.0  # one keypoint 80 px off in one frame
+    >>> clean, conf = clean_keypoints(uv, torch.ones(9, 1, 17), fps=25.0, smooth_seconds=0.0)
+    >>> conf[:, 0, 3].tolist() == [1.0] * 4 + [0.0] + [1.0] * 4, int(conf.sum())
+    (True, 152)
+    """
+    F = uv.shape[0]
+    visible = confidence > 0
+    if outlier_fraction > 0 and F > 2:
+        track = torch.where(visible.unsqueeze(-1), uv, torch.full_like(uv, float("nan")))
+        half = max(1, round(median_seconds * fps))
+        # The ends repeat the first and last frame, so a track that moves is not cut there.
+        padded = torch.cat(
+            [track[:1].expand(half, *track.shape[1:]), track, track[-1:].expand(half, *track.shape[1:])]
+        )
+        window = padded.movedim(0, -1).unfold(-1, 2 * half + 1, 1)  # (E, J, 2, F, W)
+        # Detrended: each window member predicts the centre frame along the window's median
+        # velocity, so a steady fast motion is not read as a jump.
+        velocity = _nan_median(window.diff(dim=-1)).unsqueeze(-1)
+        offsets = torch.arange(-half, half + 1, device=uv.device, dtype=uv.dtype)
+        median = _nan_median(window - velocity.nan_to_num(0.0) * offsets).movedim(-1, 0)
+        lo = torch.where(visible.unsqueeze(-1), uv, torch.full_like(uv, float("inf"))).amin(-2)
+        hi = torch.where(visible.unsqueeze(-1), uv, torch.full_like(uv, -float("inf"))).amax(-2)
+        diagonal = (hi - lo).norm(dim=-1)  # (F, E); inf or nan where nothing is visible
+        diagonal = torch.where(diagonal.isfinite(), diagonal, torch.full_like(diagonal, float("nan")))
+        size = diagonal.nanmedian(0).values  # (E,)
+        off = (uv - median).norm(dim=-1) > outlier_fraction * size[None, :, None]
+        visible = visible & ~(off & median.isfinite().all(-1))
+        confidence = torch.where(visible, confidence, torch.zeros_like(confidence))
+    if smooth_seconds > 0 and F > 1:
+        w = visible.unsqueeze(-1).to(uv.dtype)
+        smooth = smooth_time_linear(
+            torch.where(visible.unsqueeze(-1), uv, torch.zeros_like(uv)), w, smooth_seconds * fps
+        )
+        uv = torch.where(visible.unsqueeze(-1), smooth, uv)
+    return uv, confidence
+
+
+def smooth_time_linear(x: Tensor, weight: Tensor, sigma: float) -> Tensor:
+    """Local linear fit over time (Gaussian-weighted, dim 0) evaluated at every frame.
+
+    Unlike :func:`smooth_time` (a weighted mean), a steady motion comes out unchanged, also at
+    the ends of the track and next to missing frames; noise is averaged as by the mean.
+
+    Parameters
+    ----------
+    x : Tensor, shape (F, *)
+        Finite values (values at weight 0 do not matter).
+    weight : Tensor, shape (F, *) or broadcastable
+        Non-negative frame weights.
+    sigma : float
+        Standard deviation of the Gaussian in frames; 0 returns ``x``.
+
+    Returns
+    -------
+    Tensor, shape of ``x``; where the neighbourhood cannot fix a slope (one weighted frame),
+    the weighted mean; where it has no weight at all, ``x``.
+
+    Examples
+    --------
+    >>> x = torch.tensor([0.0, 2.0, 4.0, 6.0, 8.0])
+    >>> w = torch.tensor([1.0, 1.0, 0.0, 1.0, 1.0])
+    >>> smooth_time_linear(x, w, 1.0).round(decimals=4).tolist()  # the missing frame is filled
+    [0.0, 2.0, 4.0, 6.0, 8.0]
+    """
+    if sigma <= 0 or x.shape[0] < 2:
+        return x
+    F = x.shape[0]
+    w = weight.to(x.dtype).expand_as(x).reshape(F, -1).T.unsqueeze(1)  # (N, 1, F)
+    v = x.reshape(F, -1).T.unsqueeze(1)
+    taps = gaussian_kernel(sigma, x.device, x.dtype)
+    pad = taps.numel() // 2
+    # offset of the neighbour from the frame; conv1d correlates, so the taps see k - f
+    offset = torch.arange(-pad, pad + 1, device=x.device, dtype=x.dtype)
+
+    def conv(values: Tensor, power: int) -> Tensor:
+        return torch.nn.functional.conv1d(values, (taps * offset**power).reshape(1, 1, -1), padding=pad)
+
+    s0, s1, s2 = conv(w, 0), conv(w, 1), conv(w, 2)
+    m0, m1 = conv(v * w, 0), conv(v * w, 1)
+    det = s0 * s2 - s1 * s1
+    linear = (s2 * m0 - s1 * m1) / det.clamp_min(1e-12)
+    mean = m0 / s0.clamp_min(1e-12)
+    out = torch.where(det > 1e-6 * s0.clamp_min(1e-12) ** 2, linear, torch.where(s0 > 1e-6, mean, v))
+    return out.squeeze(1).T.reshape(x.shape)
+
+
+def _nan_median(x: Tensor) -> Tensor:
+    """Median over the last dim ignoring NaN, the mean of the middle two for an even count
+    (``torch.nanmedian`` takes the lower one, which lags a moving keypoint by a frame)."""
+    n = (~x.isnan()).sum(-1, keepdim=True)
+    ordered = torch.where(x.isnan(), torch.full_like(x, float("inf")), x).sort(-1).values
+    lo = ordered.gather(-1, ((n - 1) // 2).clamp_min(0))
+    hi = ordered.gather(-1, (n // 2).clamp_max(x.shape[-1] - 1))
+    return torch.where(n > 0, (lo + hi) / 2, torch.full_like(lo, float("nan"))).squeeze(-1)
 
 
 def with_bone_lengths(pose: Tensor, lengths: Tensor) -> Tensor:
@@ -421,6 +574,13 @@ def lift_tracks(
     """
     F, E, J = confidence.shape
     S = canonical.shape[0]
+    uv, confidence = clean_keypoints(
+        uv,
+        confidence,
+        fps=fps,
+        outlier_fraction=sequence.outlier_fraction,
+        smooth_seconds=sequence.keypoint_smooth_seconds,
+    )
     valid = frame_validity(confidence, sequence.min_joints)
     bridged = bridgeable(valid, round(sequence.max_gap_seconds * fps))
     key = keyframes(valid, sequence.key_step)
