@@ -215,7 +215,7 @@ def rerun_default_rows() -> dict[str, Any]:
     import torch
 
     from benchmarks.common import RESULTS, machine
-    from benchmarks.paper import write
+    from benchmarks.paper import lift_settings, write
 
     torch.set_num_threads(1)
     stored = json.loads((RESULTS / "paper_table1.json").read_text())
@@ -226,6 +226,7 @@ def rerun_default_rows() -> dict[str, Any]:
     stored["rows"] = [r for r in stored["rows"] if r["method"] != label] + fresh
     stored["priors"][label] = info[label]
     stored["default_rows_machine"] = machine()
+    stored["default_rows_lift_settings"] = lift_settings()
     return write("table1", stored)
 
 

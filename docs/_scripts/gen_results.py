@@ -69,9 +69,36 @@ def provenance(res: dict[str, Any], notebook: str | None) -> str:
         f". Computed {m.get('date', '?')} (git {m.get('git', '?')}), {m.get('torch_threads', '?')} "
         f"torch thread(s)."
     )
+    rerun = res.get("default_rows_lift_settings")
+    if rerun:
+        line += " " + _default_rows_note(
+            res.get("lift_settings") or {}, rerun, res.get("default_rows_machine", {})
+        )
     if notebook:
         line += f" Notebook: [](notebooks/{notebook})."
     return line
+
+
+IMPLIED_BEFORE = {"initial_pool": 1}
+"""Lift settings added later, with the behaviour of results recorded before they existed."""
+
+
+def _flat(settings: dict[str, Any]) -> dict[str, Any]:
+    flat = dict(settings)
+    flat.update(flat.pop("loop", None) or {})
+    return flat
+
+
+def _default_rows_note(table: dict[str, Any], rerun: dict[str, Any], m: dict[str, Any]) -> str:
+    """How the default prior's rows, recomputed after a retraining, differ from the rest."""
+    old, new = _flat(table), _flat(rerun)
+    # A setting the table does not record did not exist yet: compare with the value it implied.
+    changed = [f"`{k}={v}`" for k, v in new.items() if old.get(k, IMPLIED_BEFORE.get(k, v)) != v]
+    diff = ", ".join(changed) if changed else "the same lift settings"
+    return (
+        f"The default prior's rows were recomputed {m.get('date', '?')} (git {m.get('git', '?')}) "
+        f"with {diff}."
+    )
 
 
 def get(rows: list[dict[str, Any]], **match: Any) -> dict[str, Any]:

@@ -36,13 +36,13 @@ except short gaps (at most ``max_gap_seconds``) between valid frames, which the 
 bridges from their neighbours and which are flagged ``interpolated``.
 
 Measured on 18 clips of real mocap with detector-like 2D (``benchmarks/results/video.md``), with
-the bundled default prior: the joint loop of 20 iterations has 4.4x the frames/s of
-frame-by-frame lifting (100 iterations) and a 4 % lower acceleration error than frame-by-frame
-lifting followed by a Gaussian filter over time, but 5 % *higher* MPJPE than that filter
-(100.0 vs 95.4 mm: 13 % lower on CMU, 2 % higher on Bandai-Namco 1, 12 % higher on HDM05; with
-the previous default prior it was 9 % lower). Neither 40 iterations nor per-frame bones close
-that gap. The keyframe warm start (``key_step=4``, 16 iterations from the interpolations) is as
-accurate on average and 1.6x frame by frame.
+the bundled default prior: 7.9x the frames/s of frame-by-frame lifting (100 iterations), an
+acceleration error 0.72x that of frame-by-frame lifting followed by a Gaussian filter over time,
+and 9 % lower MPJPE than that filter (64.3 vs 70.6 mm: 16 % lower on CMU, 20 % lower on HDM05,
+11 % *higher* on Bandai-Namco 1, whose joint definitions and proportions differ most from the
+prior's and which the long per-frame loop fits better). The keyframe warm start (``key_step=4``,
+16 iterations from the interpolations at ``refine_t_max=0.03``) is 6 % better than the filter
+at 1.6x the speed of frame by frame.
 
 Shapes: time-major ``(F, E, ...)``: frames x tracks; ``S`` hypotheses; ``J`` = 17 joints.
 """
@@ -565,6 +565,9 @@ def lift_tracks(
         (:func:`zedo_xr.estimator.initial.initial_fit`).
     callback : callable, optional
         Passed to the joint loop (see :func:`zedo_xr.estimator.loop.optimize`).
+
+    The keypoints are first cleaned over time (:func:`clean_keypoints` with ``sequence``'s
+    ``outlier_fraction`` and ``keypoint_smooth_seconds``); ``valid`` and the errors refer to them.
 
     Returns
     -------
