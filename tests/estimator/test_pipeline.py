@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pytest
 
 from zedo_xr.device import resolve_device
@@ -48,3 +49,24 @@ def test_resolve_device():
         resolve_device("gpu0")
     with pytest.raises(ValueError, match=r"device: expected .*got list"):
         resolve_device(["cpu"])
+
+
+@pytest.mark.parametrize(
+    ("hypotheses", "changes", "pool_size"),
+    [
+        (1, {}, 50),
+        (1, {"initial_pool": 1}, None),
+        (1, {"initial_method": "random"}, None),  # the pool is k-means centres: not for other methods
+        (4, {}, None),  # more hypotheses keep one centre each
+    ],
+)
+def test_start_poses_pool_only_for_one_kmeans_hypothesis(hypotheses, changes, pool_size):
+    from tests.estimator.conftest import GaussianPrior
+    from zedo_xr.estimator.pipeline import start_poses
+    from zedo_xr.estimator.settings import LiftSettings
+    from zedo_xr.skeleton import H36M_JOINTS
+
+    prior = GaussianPrior(np.zeros((len(H36M_JOINTS), 3)))
+    canonical, pool = start_poses(prior, hypotheses, LiftSettings().replace(**changes))
+    assert tuple(canonical.shape) == (hypotheses, 17, 3)
+    assert (pool is None) if pool_size is None else tuple(pool.shape) == (pool_size, 17, 3)

@@ -79,12 +79,14 @@ def start_poses(
     model: Any, hypotheses: int, settings: LiftSettings, *, seed: int = 0
 ) -> tuple[Tensor, Tensor | None]:
     """Canonical initial poses ``(S, J, 3)`` and, for one hypothesis, the pool its start is
-    picked from per frame (``(P, J, 3)``, ``None`` when ``settings.initial_pool`` is 1), on the
-    prior's device and dtype.
+    picked from per frame (``(P, J, 3)``; ``None`` when ``settings.initial_pool`` is 1 or the
+    initial method is not ``"kmeans"``), on the prior's device and dtype.
     """
     S = int(hypotheses)
     canonical = model.initial_poses(S, method=settings.initial_method, seed=seed)
-    pool = model.initial_poses(settings.initial_pool) if S == 1 and settings.initial_pool > 1 else None
+    # The pool is the k-means centres: other methods (random, generated) keep their own start.
+    use_pool = S == 1 and settings.initial_pool > 1 and settings.initial_method == "kmeans"
+    pool = model.initial_poses(settings.initial_pool) if use_pool else None
     return canonical, pool
 
 

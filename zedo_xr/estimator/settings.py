@@ -130,10 +130,11 @@ class LiftSettings:
     initial_method : {"kmeans", "random", "generated"}
         Where the initial poses come from (paper Table 7).
     initial_pool : int
-        With one hypothesis, each frame starts from the best-fitting of this many k-means
-        centres of the prior's training poses (a sitting or lying person then starts from a
-        sitting or lying pose) instead of the single mean pose; 1 is the paper's mean pose.
-        More hypotheses keep their own centres (their diversity is the point).
+        With one hypothesis and ``initial_method="kmeans"``, each frame starts from the
+        best-fitting of this many k-means centres of the prior's training poses (a sitting or
+        lying person then starts from a sitting or lying pose) instead of the single mean pose;
+        1 is the paper's mean pose. More hypotheses keep their own centres (their diversity is
+        the point), and the other methods their own poses.
     loop : LoopSettings
         The optimisation loop.
 
