@@ -516,7 +516,8 @@ def lift(
         3x3 intrinsics in pixels, ``(frame, 3, 3)``, or a DataArray ``(..., row, col)`` whose
         other dims are dims of the keypoints; defaults to ``ds["K"]``.
     hypotheses : int
-        Number S of initial poses (k-means centres of the prior) run together per frame.
+        Number S of initial poses (k-means centres of the prior) run together per frame. With
+        one, each frame starts from the best-fitting of ``initial_pool`` (50) centres.
     iterations : int, optional
         Loop iterations (one network call each); defaults to the settings' (100 for
         ``"default"``, 1000 for ``"parity"``). Shorthand for the override ``iterations=``.

@@ -12,7 +12,10 @@ The paper (Eq. 1-2) rotates the initial pose and slides it along the pelvis ray 
   L1 pixel loss; used by the ``parity`` settings.
 
 :func:`initial_fit` is the one entry of a lift (frame by frame and sequences alike): it batches
-frames x hypotheses and picks the solver the settings name.
+frames x hypotheses and picks the solver the settings name. With one hypothesis it can also pick
+the starting pose itself, per frame, from a pool (the prior's k-means centres):
+:func:`screen_pool` ranks the whole pool under weak perspective in closed form and the few best
+are fitted by the solver.
 
 Shapes: ``B`` is the batch (frames x hypotheses), ``J`` joints. Canonical poses are
 root-relative, camera axes, upright (pelvis -> thorax along -y) and facing the camera.
