@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from benchmarks.common import machine, markdown_table, views, write_results
-from benchmarks.generalization import RUNS, SOURCES, test_poses
+from benchmarks.generalization import SOURCES, cell_prior, test_poses
 
 FRAMES = 40
 RULES = ("consensus", "reprojection", "residual", "combined", "denoising", "size", "fit")
@@ -97,7 +97,7 @@ def run(
     torch.set_num_threads(1)
     rows = []
     for source in sources:
-        prior_dir = RUNS / recipe / f"loso-{source}" / "prior" if prior is None else Path(prior)
+        prior_dir = cell_prior(recipe, source) if prior is None else Path(prior)
         if prior is None and not (prior_dir / "card.json").exists():
             print(f"{source}: no cross-domain prior for recipe {recipe!r} yet, skipped", flush=True)
             continue

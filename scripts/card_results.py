@@ -39,20 +39,26 @@ def held_out(card: dict) -> dict:
 
 
 def recipe_effects() -> dict:
-    """Mean cross-domain change of each recipe against ``old`` on the cells both finished."""
+    """Mean cross-domain change of each recipe against its baseline on the cells both finished."""
     gen = json.loads((RESULTS / "generalization.json").read_text())
     out = {
         "protocol": "leave-one-source-out cells at an equal small budget "
-        "(benchmarks/results/generalization.md); negative = better than the old recipe",
+        "(benchmarks/results/generalization.md); negative = better than the recipe's baseline",
         "budget": gen["budget"],
     }
     for recipe, summary in gen["summary"].items():
-        if "vs_old" in summary:
-            change = summary["vs_old"]
+        change = summary.get("vs_baseline")
+        if change:
             out[recipe] = {
                 "settings": gen["recipes"][recipe],
+                "sources": gen.get("recipe_sources", {}).get(recipe, "every source"),
+                "baseline": change["baseline"],
                 "cells": change["cells"],
-                **{k: f"{100 * v:+.1f} %" for k, v in change.items() if k != "cells"},
+                **{
+                    k: f"{100 * v:+.1f} %"
+                    for k, v in change.items()
+                    if k not in ("cells", "baseline") and v is not None
+                },
             }
     return out
 
