@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from tests.estimator.conftest import GaussianPrior
-from zedo_xr.cli import UsageError, build_parser, main, parse_K, read_input
+from zedo_xr.cli import UsageError, build_parser, main, parse_image_size, parse_K, read_input
 from zedo_xr.demo import load_demo_clip, run_demo
 
 
@@ -32,6 +32,21 @@ def test_parse_K_from_file(tmp_path):
     np.testing.assert_array_equal(
         parse_K(str(tmp_path / "K.json")), [[1145, 0, 512], [0, 1146, 515], [0, 0, 1]]
     )
+
+
+@pytest.mark.parametrize(
+    "text, expected", [("1920x1080", (1920, 1080)), ("640,480", (640, 480)), ("1280X720", (1280, 720))]
+)
+def test_parse_image_size(text, expected):
+    assert parse_image_size(text) == expected
+
+
+@pytest.mark.parametrize("text", ["1920", "axb", "0x480", "1920x1080x3", "-5x4"])
+def test_parse_image_size_rejects(text):
+    import argparse
+
+    with pytest.raises(argparse.ArgumentTypeError, match="expected"):
+        parse_image_size(text)
 
 
 def test_parser_has_the_four_commands():
@@ -295,3 +310,33 @@ def test_lifting_a_lifted_store_again(tmp_path, capsys):
     assert main(["lift", src, "-S", "5", "--iterations", "2", "--no-progress", "--out", str(out)]) == 0
     assert "already holds a lift" in capsys.readouterr().out
     assert zedo_xr.open_zarr(out).sizes["hypothesis"] == 5
+
+
+def test_lift_without_K_estimates_it_from_the_image_size(tmp_path, capsys, coco_json):
+    """A video's detections with no intrinsics: --image-size gives K, --temporal picks the mode."""
+    import zedo_xr
+
+    common = ["lift", str(coco_json[0]), "--iterations", "2", "--no-progress", "--fps", "25"]
+    out = tmp_path / "estimated.zarr"
+    assert main([*common, "--image-size", "1000x1000", "--out", str(out)]) == 0, capsys.readouterr().err
+    assert "K was estimated from the image size" in capsys.readouterr().out
+    lifted = zedo_xr.open_zarr(out)
+    assert lifted.attrs["zedo_K_source"] == "estimated"
+    K = np.asarray(lifted["K"].values).reshape(-1, 3, 3)[0]
+    np.testing.assert_allclose(K[:2, 2], [500.0, 500.0])  # principal point at the image centre
+    assert K[0, 0] > 0 and np.isfinite(lifted["pose3d"].values).all()
+    assert lifted.attrs["zedo_temporal"] == 1  # auto: the frame rate is known
+
+    out = tmp_path / "per-frame.zarr"
+    argv = [*common, "--K", K_TEXT, "--temporal", "off", "--out", str(out)]
+    assert main(argv) == 0, capsys.readouterr().err
+    lifted = zedo_xr.open_zarr(out)
+    assert lifted.attrs["zedo_temporal"] == 0 and lifted.attrs["zedo_K_source"] == "given"
+    assert "estimated" not in capsys.readouterr().out
+
+
+def test_lift_image_size_is_checked(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["lift", "x.json", "--out", "o.zarr", "--image-size", "wide"])
+    assert exit_info.value.code == 2
+    assert "argument --image-size: expected WIDTHxHEIGHT in pixels, got 'wide'" in _error_line(capsys)

@@ -81,6 +81,22 @@ def parse_K(text: str) -> np.ndarray:
     raise UsageError(f"--K: expected 3, 4 or 9 numbers (fx,fy,cx,cy), got {len(numbers)}")
 
 
+def parse_image_size(text: str) -> tuple[int, int]:
+    """argparse type: ``WIDTHxHEIGHT`` or ``WIDTH,HEIGHT`` in pixels, e.g. ``1920x1080``."""
+    parts = text.lower().replace(" ", "").replace(",", "x").split("x")
+    try:
+        width, height = (int(v) for v in parts)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT in pixels, got {text!r}") from None
+    if width < 1 or height < 1:
+        raise argparse.ArgumentTypeError(f"expected positive pixel counts, got {text!r}")
+    return width, height
+
+
+TEMPORAL: dict[str, bool | str] = {"auto": "auto", "on": True, "off": False}
+"""``--temporal`` choices and the ``lift(temporal=...)`` value of each."""
+
+
 def _detect_format(p: Path) -> str:
     if p.suffix == ".zarr" or (p / "zarr.json").exists():
         return "zarr"
@@ -152,16 +168,20 @@ def read_input(path: str, fmt: str = "auto", *, skeleton: str | None = None, fps
     if skeleton is not None and fmt not in ("numpy", "coco"):
         raise UsageError(f"--skeleton: only for .npy/.npz and COCO JSON input, got {fmt} input")
     if fmt == "zarr":
-        return io.open_zarr(p).load()
-    if fmt == "coco":
-        return io.load_coco_keypoints(p, skeleton=skeleton)
-    if fmt == "openpose":
-        return io.load_openpose(p, fps=fps)
-    if fmt == "videopose3d":
-        return io.load_videopose3d_2d(p, fps=fps)
-    if fmt == "numpy":
-        return read_numpy(p, skeleton, fps)
-    raise UsageError(f"--format: expected one of {', '.join(FORMATS)}, got {fmt!r}")
+        ds = io.open_zarr(p).load()
+    elif fmt == "coco":
+        ds = io.load_coco_keypoints(p, skeleton=skeleton)
+    elif fmt == "openpose":
+        ds = io.load_openpose(p, fps=fps)
+    elif fmt == "videopose3d":
+        ds = io.load_videopose3d_2d(p, fps=fps)
+    elif fmt == "numpy":
+        ds = read_numpy(p, skeleton, fps)
+    else:
+        raise UsageError(f"--format: expected one of {', '.join(FORMATS)}, got {fmt!r}")
+    if fps is not None:  # every format: the frame rate makes the frames a sequence
+        ds.attrs["fps"] = float(fps)
+    return ds
 
 
 def _add_lift_options(p: argparse.ArgumentParser) -> None:
@@ -238,12 +258,22 @@ def cmd_lift(args: argparse.Namespace) -> int:
         ds = ds.drop_vars([v for v in ("reprojection_error", "best_hypothesis") if v in ds])
         ds = ds.drop_dims("hypothesis", errors="ignore").drop_vars("pose3d", errors="ignore")
     K = parse_K(args.K) if args.K else None
-    if K is None and "K" not in ds:
-        raise UsageError("--K: the input has no intrinsics; pass --K fx,fy,cx,cy (pixels)")
+    image_size_known = {"image_width", "image_height"} <= set(ds.attrs)
+    if K is None and "K" not in ds and args.image_size is None and not image_size_known:
+        raise UsageError(
+            "--K: the input has no intrinsics; pass --K fx,fy,cx,cy (pixels), or "
+            "--image-size WIDTHxHEIGHT to estimate them"
+        )
     existed = Path(args.out).exists()
     try:
         out = lift(
-            ds, K=K, store=args.out, overwrite=args.overwrite, **_lift_kwargs(args, default_hypotheses=1)
+            ds,
+            K=K,
+            image_size=args.image_size,
+            temporal=TEMPORAL[args.temporal],
+            store=args.out,
+            overwrite=args.overwrite,
+            **_lift_kwargs(args, default_hypotheses=1),
         )
     except KeyboardInterrupt:
         raise KeyboardInterrupt(
@@ -257,6 +287,8 @@ def cmd_lift(args: argparse.Namespace) -> int:
             ) from None
         raise
     print(f"lifted {out.sizes['frame']} frames x {out.sizes['hypothesis']} hypotheses -> {args.out}")
+    if out.attrs.get("zedo_K_source") == "estimated":
+        print("K was estimated from the image size (the store's K holds it); pass --K if you know it")
     return 0
 
 
@@ -363,6 +395,7 @@ def build_parser() -> argparse.ArgumentParser:
         "  zedo lift alphapose-results.json --K 1145,1145,512,515 -S 5 --out lifted.zarr\n"
         "  zedo lift keypoints.npy --skeleton coco17 --K K.npy --fps 30 --out lifted.zarr\n"
         "  zedo lift openpose_json/ --K 1200,960,540 --out lifted.zarr\n"
+        "  zedo lift video-keypoints.json --image-size 1920x1080 --fps 30 --out lifted.zarr\n"
         "rerun the same command after an interruption to resume.",
     )
     lift.add_argument(
@@ -380,7 +413,27 @@ def build_parser() -> argparse.ArgumentParser:
         help="joint order of a .npy/.npz array (e.g. coco17, halpe26, h36m17), or "
         "the joint set of a COCO-format JSON when not told by its keypoint count",
     )
-    lift.add_argument("--fps", type=float, default=None, help="frame rate to record")
+    lift.add_argument(
+        "--fps",
+        type=float,
+        default=None,
+        help="frame rate of the video (recorded; with it each person's frames are lifted as a sequence)",
+    )
+    lift.add_argument(
+        "--image-size",
+        type=parse_image_size,
+        default=None,
+        metavar="WxH",
+        help="image width and height in pixels: without --K (and without intrinsics in the "
+        "input) K is estimated from them",
+    )
+    lift.add_argument(
+        "--temporal",
+        default="auto",
+        choices=sorted(TEMPORAL),
+        help="lift each person's frames as one sequence (smooth, one set of bone lengths, short "
+        "gaps bridged); auto: when the frame rate is known (--fps or the input's)",
+    )
     lift.add_argument(
         "--overwrite", action="store_true", help="replace an existing --out store instead of resuming it"
     )

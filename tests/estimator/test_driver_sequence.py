@@ -10,6 +10,7 @@ from tests.estimator.test_sequence import track_scene
 from zedo_xr.estimator.driver import lift
 from zedo_xr.estimator.sequence import SequenceSettings
 from zedo_xr.io.keypoints import keypoints_dataset
+from zedo_xr.io.store import open_zarr
 from zedo_xr.schema import SchemaError
 
 FAST = dict(iterations=40, progress=False)
@@ -61,7 +62,7 @@ def test_tracks_of_individuals_are_lifted_separately(clip):
     assert np.isfinite(out["pose3d"].values[12:, 0]).all()
 
 
-def test_estimated_intrinsics(clip):
+def test_estimated_intrinsics(clip, tmp_path):
     ds, prior = clip
     bare = ds.drop_vars("K")
     with pytest.raises(SchemaError, match="image_size"):
@@ -73,6 +74,11 @@ def test_estimated_intrinsics(clip):
     np.testing.assert_allclose(attrs["K"].values, out["K"].values)
     with pytest.raises(ValueError, match="image_size"):
         lift(bare, prior=prior, image_size=(0, 10), **FAST)
+    # a store keeps the estimate and says so, as the in-memory result does
+    lift(bare, prior=prior, image_size=(1024, 1030), store=tmp_path / "k.zarr", **FAST)
+    stored = open_zarr(tmp_path / "k.zarr")
+    assert stored.attrs["zedo_K_source"] == "estimated"
+    np.testing.assert_allclose(stored["K"].values, out["K"].values)
 
 
 def test_store_chunks_of_a_sequence_join_smoothly(clip, tmp_path):

@@ -445,7 +445,15 @@ def _plain(settings: Any) -> Any:
 
 
 def _lift_to_store(
-    ds: xr.Dataset, store: Any, *, K: Any, preset: str, progress: bool, overwrite: bool, **run: Any
+    ds: xr.Dataset,
+    store: Any,
+    *,
+    K: Any,
+    k_source: str,
+    preset: str,
+    progress: bool,
+    overwrite: bool,
+    **run: Any,
 ) -> xr.Dataset:
     """Lift chunk by chunk into a resumable zarr store (see ``store`` in :func:`lift`)."""
     from zedo_xr.estimator.pipeline import Progress, default_batch_size
@@ -460,6 +468,7 @@ def _lift_to_store(
     template = _attach(ds, layout.template({FRAME: frame_chunk}))
     template.attrs.update(_provenance(run, preset=preset, seconds=None))
     identity = _store_identity(ds, template.attrs, run)
+    template.attrs["zedo_K_source"] = k_source  # stored with the K it names
     writer = ChunkedZarrWriter(
         store, template, frame_chunk=frame_chunk, identity=identity, overwrite=overwrite
     )
@@ -611,10 +620,16 @@ def lift(
     run.update(_temporal(ds, temporal, sequence))
     ds, K, k_source = _resolve_intrinsics(ds, K, image_size, run)
     if store is not None:
-        out = _lift_to_store(
-            ds, store, K=K, preset=preset, progress=bool(progress), overwrite=bool(overwrite), **run
+        return _lift_to_store(
+            ds,
+            store,
+            K=K,
+            k_source=k_source,
+            preset=preset,
+            progress=bool(progress),
+            overwrite=bool(overwrite),
+            **run,
         )
-        return out.assign_attrs(zedo_K_source=k_source)
     kp, conf, K_da = _prepare(ds, K)
     if kp.chunks is not None:
         out = _lift_dask(ds, kp, conf, K_da, **run)
