@@ -110,7 +110,7 @@ def lift_clip(ds: Any, method: str, *, robust: str = "geman_mcclure") -> tuple[d
         seq = (
             SequenceSettings()
             if method == "sequence"
-            else SequenceSettings(key_step=4, refine_iterations=16, refine_t_max=0.03)
+            else SequenceSettings(key_step=4, key_iterations=100, refine_iterations=16, refine_t_max=0.03)
         )
         out = lift_sequence_arrays(
             uv[:, None],

@@ -109,7 +109,8 @@ def test_lift_tracks_recovers_poses_with_fewer_network_poses(device, dtype):
     u, c, K = _tensors(uv, np.ones(uv.shape[:-1]), device, dtype)
     prior = CountingPrior(rel[0, 0], std=0.05).to(device, dtype)
     canonical = prior.initial_poses(1)
-    warm = SequenceSettings(key_step=4, refine_iterations=16, refine_t_max=0.03)
+    full = SETTINGS.loop.iterations
+    warm = SequenceSettings(key_step=4, key_iterations=full, refine_iterations=16, refine_t_max=0.03)
     seq = lift_tracks(prior, canonical, u, c, K, fps=25.0, settings=SETTINGS, sequence=warm)
     seq_poses = prior.poses
     assert seq["pose"].shape == (24, 2, 1, 17, 3) and seq["translation"].shape == (24, 2, 1, 3)
@@ -125,6 +126,31 @@ def test_lift_tracks_recovers_poses_with_fewer_network_poses(device, dtype):
     err_frames = _mpjpe(frames["pose"][:, 0].reshape(24, 2, 17, 3), rel).mean()
     assert err_seq < max(1.2 * err_frames, 0.02), (err_seq, err_frames)
     assert seq["keyframe"][:, 0].nonzero().flatten().tolist() == [0, 4, 8, 12, 16, 20, 23]
+
+
+def test_key_iterations_run_every_keyframes_own_loop(device):
+    """key_iterations: each keyframe's own loop before the joint loop; 0: the initial fit only."""
+    rel, absolute, uv = track_scene(F=12)
+    u, c, K = _tensors(uv, np.ones(uv.shape[:-1]), device, torch.float64)
+    bent = STANDING.copy()
+    bent[11:] += [0.0, -0.3, -0.2]  # the initial pose has its arms raised and forward
+    prior = CountingPrior(STANDING, std=0.05, centres=bent).to(device, torch.float64)
+    counts, errors = {}, {}
+    for key_iterations in (0, 6):
+        prior.poses = 0
+        seq = SequenceSettings(key_iterations=key_iterations, refine_iterations=4, refine_t_max=0.03)
+        out = lift_tracks(prior, prior.initial_poses(1), u, c, K, fps=25.0, settings=SETTINGS, sequence=seq)
+        counts[key_iterations] = prior.poses
+        errors[key_iterations] = _mpjpe(out["pose"][:, 0, 0], rel[:, 0]).mean()
+    per_loop = counts[0] // 12  # network poses per frame of a 4-iteration loop
+    assert counts[6] == counts[0] + 12 * (per_loop + 2)  # every frame's own 6-iteration loop
+    assert errors[6] < errors[0], errors  # the frame-wise loop brings the starts closer
+    # with key_step > 1 only the keyframes run their own loop
+    prior.poses = 0
+    seq = SequenceSettings(key_step=4, key_iterations=6, refine_iterations=4)
+    out = lift_tracks(prior, prior.initial_poses(1), u, c, K, fps=25.0, settings=SETTINGS, sequence=seq)
+    assert 0 < int(out["keyframe"].sum()) < 12
+    assert prior.poses == int(out["keyframe"].sum()) * (per_loop + 2) + counts[0]
 
 
 def test_warm_start_needs_fewer_iterations(device):
@@ -145,7 +171,7 @@ def test_warm_start_needs_fewer_iterations(device):
         K,
         fps=25.0,
         settings=SETTINGS,
-        sequence=SequenceSettings(key_step=4, **common),
+        sequence=SequenceSettings(key_step=4, key_iterations=SETTINGS.loop.iterations, **common),
     )
     cold = lift_tracks(
         prior,
@@ -155,7 +181,7 @@ def test_warm_start_needs_fewer_iterations(device):
         K,
         fps=25.0,
         settings=SETTINGS,
-        sequence=SequenceSettings(key_step=1, **common),
+        sequence=SequenceSettings(key_step=1, key_iterations=0, **common),
     )
     between = [f for f in range(24) if f % 4]
     err_warm = _mpjpe(warm["pose"][between, 0, 0], rel[between, 0]).mean()
@@ -225,6 +251,8 @@ def test_lift_tracks_missing_frames_are_nan_or_bridged(device):
 def test_sequence_settings_validation():
     with pytest.raises(ValueError, match="key_step"):
         SequenceSettings(key_step=0)
+    with pytest.raises(ValueError, match="key_iterations"):
+        SequenceSettings(key_iterations=-1)
     with pytest.raises(ValueError, match="smooth_strength"):
         SequenceSettings(smooth_strength=2)
     with pytest.raises(ValueError, match="outlier_fraction"):
