@@ -76,8 +76,8 @@ class SequenceSettings:
     Attributes
     ----------
     key_step : int
-        Every ``key_step``-th frame is a keyframe, lifted before the joint loop; 1: every
-        frame gets only its initial fit and the joint loop does all the work.
+        Every ``key_step``-th frame is a keyframe, lifted (initial fit and its own loop) before
+        the joint loop; the frames between start from interpolations. 1: every frame is one.
     key_iterations : int
         Iterations of every keyframe's own (frame-wise) loop after its initial fit, from the
         loop's ``t_max``; 0: the initial fit only.
