@@ -94,6 +94,13 @@ def test_keyframes_and_interpolate(device):
     assert not found.any() and (empty == 0).all()
 
 
+def _bent_start(prior_class, device):
+    """A prior of the standing pose whose initial pose has its arms raised and forward."""
+    bent = STANDING.copy()
+    bent[11:] += [0.0, -0.3, -0.2]
+    return prior_class(STANDING, std=0.05, centres=bent).to(device, torch.float64)
+
+
 def test_lift_frames_shapes(device, dtype):
     rel, absolute, uv = track_scene(F=4)
     u, c, K = _tensors(uv, np.ones(uv.shape[:-1]), device, dtype)
@@ -132,9 +139,7 @@ def test_key_iterations_run_every_keyframes_own_loop(device):
     """key_iterations: each keyframe's own loop before the joint loop; 0: the initial fit only."""
     rel, absolute, uv = track_scene(F=12)
     u, c, K = _tensors(uv, np.ones(uv.shape[:-1]), device, torch.float64)
-    bent = STANDING.copy()
-    bent[11:] += [0.0, -0.3, -0.2]  # the initial pose has its arms raised and forward
-    prior = CountingPrior(STANDING, std=0.05, centres=bent).to(device, torch.float64)
+    prior = _bent_start(CountingPrior, device)
     counts, errors = {}, {}
     for key_iterations in (0, 6):
         prior.poses = 0
@@ -157,9 +162,7 @@ def test_warm_start_needs_fewer_iterations(device):
     """From interpolated keyframes, 8 iterations beat 8 iterations from the initial fit."""
     rel, absolute, uv = track_scene(F=24)
     u, c, K = _tensors(uv, np.ones(uv.shape[:-1]), device, torch.float64)
-    bent = STANDING.copy()
-    bent[11:] += [0.0, -0.3, -0.2]  # the initial pose has its arms raised and forward
-    prior = GaussianPrior(STANDING, std=0.05, centres=bent).to(device, torch.float64)
+    prior = _bent_start(GaussianPrior, device)
     common = dict(
         refine_iterations=8, refine_t_max=0.03, shared_bones=False, smooth_strength=0.0, smooth_seconds=0.0
     )

@@ -601,13 +601,13 @@ def lift_tracks(
 
     # 1. keyframes, all tracks in one batch: the initial fit, then their own loop
     f_idx, e_idx = key.nonzero(as_tuple=True)
-    key_settings = settings.replace(iterations=max(1, sequence.key_iterations))
-    args = (canonical, uv[f_idx, e_idx], confidence[f_idx, e_idx], K[f_idx, e_idx], key_settings)
+    args = (canonical, uv[f_idx, e_idx], confidence[f_idx, e_idx], K[f_idx, e_idx])
     if sequence.key_iterations > 0 and len(f_idx) > 0:  # (no valid frame: nothing to run)
-        full = lift_frames(prior, *args, pool=pool)
+        key_settings = settings.replace(iterations=sequence.key_iterations)
+        full = lift_frames(prior, *args, key_settings, pool=pool)
         start_rel, start_T, err0 = full["relative"], full["translation"], full["initial_error"]
     else:
-        pose0, T0_, e0 = initial_fit(*args, pool=pool)
+        pose0, T0_, e0 = initial_fit(*args, settings, pool=pool)
         start_rel, start_T, err0 = (pose0.reshape(-1, S, J, 3), T0_.reshape(-1, S, 3), e0.reshape(-1, S))
     rel0 = canonical.new_zeros(F, E, S, J, 3)
     T0 = canonical.new_zeros(F, E, S, 3)
