@@ -88,5 +88,7 @@ def load_sources(names: list[str], root: str | Path | None = None):
                 "licence": str(da.attrs.get("licence", "")),
             }
         )
-        parts.append(da.reset_coords(drop=True).drop_vars(FRAME, errors="ignore"))
+        # each frame keeps where it came from (TrainConfig.source_balance draws by it)
+        part = da.reset_coords(drop=True).drop_vars(FRAME, errors="ignore")
+        parts.append(part.assign_coords(source=(FRAME, [name] * int(da.sizes[FRAME]))))
     return xr.concat(parts, dim=FRAME, coords="minimal", compat="override"), provenance

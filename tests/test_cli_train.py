@@ -138,3 +138,15 @@ def test_a_real_movement_dataset_trains(tmp_path):
         main(["train", str(tmp_path / "moves.nc"), "--out", str(tmp_path / "p"), *TINY, "--batch-size", "16"])
         == 0
     )
+
+
+def test_train_balances_its_inputs(tmp_path):
+    np.save(tmp_path / "big.npy", _poses(60))
+    np.save(tmp_path / "small.npy", _poses(8, seed=2))
+    out = tmp_path / "p"
+    inputs = [str(tmp_path / "big.npy"), str(tmp_path / "small.npy")]
+    assert main(["train", *inputs, "--out", str(out), *TINY, "--source-balance", "1"]) == 0
+    card = load_prior(out).card
+    assert card["training"]["source_balance"] == 1.0
+    assert [d["frames"] for d in card["data"]] == [60, 8]
+    assert "--source-balance 1.0" in card["training"]["command"]

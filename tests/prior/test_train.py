@@ -7,7 +7,8 @@ import xarray as xr
 
 from zedo_xr.prior import load_prior, train_prior
 from zedo_xr.prior.augment import bone_length_factors, camera_views, scale_bones
-from zedo_xr.prior.train import learning_rate, sample_times
+from zedo_xr.prior.config import TrainConfig
+from zedo_xr.prior.train import frame_sources, learning_rate, sample_times, source_weights
 from zedo_xr.skeleton import H36M_BONES, flip_permutation
 
 TINY = {
@@ -174,3 +175,51 @@ def test_eps_casts_other_dtypes(world_poses):
     out = prior.eps(x, 0.05)
     assert out.dtype == torch.float64
     torch.testing.assert_close(out.float(), prior.eps(x.float(), 0.05))
+
+
+def test_source_weights_give_each_source_its_share():
+    codes = np.array([0] * 900 + [1] * 100 + [2] * 25)
+    shares = lambda w: [round(float(w[codes == k].sum()), 4) for k in range(3)]  # noqa: E731
+    assert shares(source_weights(codes, 0.0)) == [round(n / 1025, 4) for n in (900, 100, 25)]
+    assert shares(source_weights(codes, 1.0)) == [0.3333, 0.3333, 0.3333]
+    assert shares(source_weights(codes, 0.5)) == [round(n**0.5 / 45, 4) for n in (900, 100, 25)]
+    with pytest.raises(ValueError, match=r"balance: expected a number in \[0, 1\], got 2"):
+        source_weights(codes, 2)
+
+
+def test_frame_sources_follow_the_kept_frames(world_poses):
+    poses = world_poses.copy()
+    poses[1] = np.nan  # dropped by poses_to_array, so dropped here too
+    labels = np.array(["b", "b", "a"] + ["c"] * 297)
+    codes = frame_sources(poses, labels)
+    assert codes.shape == (299,) and codes[:2].tolist() == [1, 0]  # "b", "a" (sorted codes)
+    da = _da(poses).assign_coords(source=("frame", labels))
+    assert np.array_equal(frame_sources(da), codes)
+    assert frame_sources(_da(poses)) is None
+    with pytest.raises(ValueError, match=r"frame_source: expected one label per frame, shape \(300,\)"):
+        frame_sources(poses, labels[:5])
+
+
+def test_balanced_batches_draw_the_small_source(world_poses, tmp_path):
+    from zedo_xr.prior.train import _Run
+
+    labels = np.array(["big"] * 290 + ["small"] * 10)
+    moved = world_poses.copy()
+    moved[290:, :, 2] += 100.0  # marks the small source's frames
+    codes = frame_sources(moved, labels)
+    for balance, low, high in ((0.0, 0.0, 0.15), (1.0, 0.35, 0.65)):
+        config = TrainConfig(**{**TINY, "batch_size": 256, "source_balance": balance})
+        run = _Run(config, moved.astype(np.float32), torch.device("cpu"), lambda s: None, codes)
+        world = torch.cat([run.data[run.pick(step)] for step in range(4)])
+        share = float((world[:, 0, 2] > 50).float().mean())
+        assert low <= share <= high, (balance, share)
+    # balanced training runs, resumes bit for bit, and needs the sources
+    da = _da(world_poses)
+    settings = {**TINY, "steps": 6, "checkpoint_every": 2, "source_balance": 0.5}
+    full = train_prior(da, frame_source=labels, **settings)
+    train_prior(da, frame_source=labels, checkpoint_dir=tmp_path, stop_after=3, **settings)
+    resumed = train_prior(da, frame_source=labels, checkpoint_dir=tmp_path, **settings)
+    a, b = _state(full), _state(resumed)
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    with pytest.raises(ValueError, match="frame_source: expected each frame's source"):
+        train_prior(da, steps=1, **{**TINY, "source_balance": 1.0})

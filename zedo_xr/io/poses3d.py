@@ -142,7 +142,8 @@ def load_training_poses(
 ) -> tuple[xr.DataArray, list[dict[str, Any]]]:
     """Concatenated :func:`load_poses3d` of several inputs and their provenance for a card.
 
-    Returns the ``(frame, joint, coord)`` poses and one dict per input (``name``, ``frames``,
+    Returns the ``(frame, joint, coord)`` poses, with a ``source`` coordinate (each frame's input
+    path, for ``TrainConfig.source_balance``), and one dict per input (``name``, ``frames``,
     ``source``, ``units_read``), as ``zedo train`` records them.
     """
     parts, provenance = [], []
@@ -156,7 +157,9 @@ def load_training_poses(
                 "units_read": da.attrs.get("units_read"),
             }
         )
-        parts.append(da.reset_coords(drop=True).drop_vars(FRAME, errors="ignore"))
+        # each frame keeps where it came from (TrainConfig.source_balance draws by it)
+        part = da.reset_coords(drop=True).drop_vars(FRAME, errors="ignore")
+        parts.append(part.assign_coords(source=(FRAME, [str(path)] * int(da.sizes[FRAME]))))
     return xr.concat(parts, dim=FRAME, coords="minimal", compat="override"), provenance
 
 

@@ -32,6 +32,7 @@ ADDED_LATER = {
     "kinematic_augmentation": 0.0,
     "part_recombination": 0.0,
     "joint_jitter": 0.0,
+    "source_balance": 0.0,
 }
 """Recipe settings added after checkpoints were written without them, with the value those runs
 used (so such checkpoints still resume)."""
@@ -105,6 +106,13 @@ class TrainConfig:
         "alone at 1.0: cross-domain MPJPE / PA-MPJPE +0.4 / -0.1 per cent "
         "(benchmarks/results/generalization.md)",
     )
+    source_balance: float = _recipe(
+        0.0,
+        "how evenly batches draw from the training sources: a source's share of the poses is "
+        "proportional to frames ** (1 - source_balance), so 0 draws every frame equally (a large "
+        "source dominates), 1 every source equally, 0.5 by the square root of its size; needs "
+        "each frame's source (train_prior's frame_source)",
+    )
     flip: bool = _recipe(True, "left/right flip with probability 1/2")
     pitch_range: tuple[float, float] = _recipe(
         (0.0, 20.0), "camera pitch below the horizon, degrees (low high)"
@@ -160,6 +168,7 @@ class TrainConfig:
             "rotation_probability",
             "t_low_fraction",
             "dropout",
+            "source_balance",
         ):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:

@@ -46,7 +46,15 @@ Tensor = torch.Tensor
 
 T_EPS = 1e-5
 
-__all__ = ["TrainConfig", "dsm_loss", "learning_rate", "poses_to_array", "sample_times", "train_prior"]
+__all__ = [
+    "TrainConfig",
+    "dsm_loss",
+    "learning_rate",
+    "poses_to_array",
+    "sample_times",
+    "source_weights",
+    "train_prior",
+]
 
 
 # ----------------------------------------------------------------------------- pieces
@@ -72,6 +80,54 @@ def poses_to_array(poses: Any, name: str = "poses") -> np.ndarray:
     if not keep.any():
         raise ValueError(f"{name}: expected finite poses, got none among {len(arr)} frames")
     return np.ascontiguousarray(arr[keep])
+
+
+def frame_sources(poses: Any, frame_source: Any = None) -> np.ndarray | None:
+    """Each finite frame's source as an integer code, aligned with :func:`poses_to_array`'s output.
+
+    ``frame_source`` (one label per frame of ``poses``) wins; else a ``source`` coordinate along
+    ``frame`` of a DataArray; else ``None`` (sources unknown).
+    """
+    import xarray as xr
+
+    from zedo_xr.schema import COORD, FRAME, JOINT
+
+    own = isinstance(poses, xr.DataArray) and "source" in poses.coords
+    if frame_source is None and own and poses["source"].dims == (FRAME,):
+        frame_source = poses["source"].values
+    if frame_source is None:
+        return None
+    labels = np.asarray(frame_source)
+    if isinstance(poses, xr.DataArray):
+        arr = poses.transpose(FRAME, JOINT, COORD).values
+    else:
+        arr = np.asarray(poses)
+    if labels.shape != arr.shape[:1]:
+        raise ValueError(
+            f"frame_source: expected one label per frame, shape ({arr.shape[0]},), got {labels.shape}"
+        )
+    keep = np.isfinite(arr).all(axis=(1, 2))
+    return np.unique(labels[keep], return_inverse=True)[1].astype(np.int64)
+
+
+def source_weights(codes: np.ndarray, balance: float) -> torch.Tensor:
+    """Per-frame sampling probabilities, shape (N,), that give source ``s`` (with ``n_s`` frames)
+    the share ``n_s ** (1 - balance) / sum_r n_r ** (1 - balance)`` of the draws.
+
+    Examples
+    --------
+    >>> codes = np.array([0] * 90 + [1] * 10)
+    >>> w = source_weights(codes, 1.0)
+    >>> round(float(w[:90].sum()), 3), round(float(w[90:].sum()), 3)
+    (0.5, 0.5)
+    >>> round(float(source_weights(codes, 0.5)[:90].sum()), 3)  # sqrt(90) : sqrt(10)
+    0.75
+    """
+    if not 0.0 <= balance <= 1.0:
+        raise ValueError(f"balance: expected a number in [0, 1], got {balance!r}")
+    counts = np.bincount(codes).astype(np.float64)
+    w = counts[codes] ** -balance
+    return torch.as_tensor(w / w.sum())
 
 
 def sample_times(
@@ -123,12 +179,24 @@ class _Run:
     """One training run's state: data, networks, optimizer, step, history, wall time."""
 
     def __init__(
-        self, config: TrainConfig, data: np.ndarray, device: torch.device, log: Callable[[str], None]
+        self,
+        config: TrainConfig,
+        data: np.ndarray,
+        device: torch.device,
+        log: Callable[[str], None],
+        sources: np.ndarray | None = None,
     ) -> None:
         c = self.config = config
         self.device, self.log = device, log
         self.data_hash = data_hash(data)
         self.data = torch.from_numpy(data).to(device)
+        # With source_balance > 0 batches are drawn by these per-frame probabilities (with
+        # replacement) instead of walking a permutation per epoch.
+        self.weights = None
+        if c.source_balance > 0:
+            if sources is None:
+                raise ValueError("sources: expected each frame's source code for source_balance > 0")
+            self.weights = source_weights(sources, c.source_balance)
         self.recipe = c.recipe()
         torch.manual_seed(c.seed)
         size = {"joints": data.shape[1], "width": c.width, "blocks": c.blocks, "dropout": c.dropout}
@@ -188,14 +256,24 @@ class _Run:
         self.log(f"resumed from {directory} at step {self.step}")
 
     # ------------------------------------------------------------ one step
+    def pick(self, step: int) -> Tensor:
+        """Indices of the training poses of ``step`` (CPU): a slice of the epoch's permutation,
+        or with ``source_balance`` a draw by the per-frame source weights."""
+        c = self.config
+        if self.weights is None:
+            per_epoch = len(self.data) // c.batch_size
+            epoch, offset = divmod(step, per_epoch)
+            g = torch.Generator().manual_seed(c.seed * 1_000_003 + epoch)
+            return torch.randperm(len(self.data), generator=g)[
+                offset * c.batch_size : (offset + 1) * c.batch_size
+            ]
+        g = torch.Generator().manual_seed((c.seed + 3) * 5_000_011 + step)
+        return torch.multinomial(self.weights, c.batch_size, replacement=True, generator=g)
+
     def batch(self, step: int) -> tuple[Tensor, Tensor, Tensor]:
         """Clean poses, times and noise of ``step``, all from generators seeded by the step."""
         c, dev = self.config, self.device
-        per_epoch = len(self.data) // c.batch_size
-        epoch, offset = divmod(step, per_epoch)
-        g = torch.Generator().manual_seed(c.seed * 1_000_003 + epoch)
-        perm = torch.randperm(len(self.data), generator=g)
-        world = self.data[perm[offset * c.batch_size : (offset + 1) * c.batch_size].to(dev)]
+        world = self.data[self.pick(step).to(dev)]
         gs = torch.Generator(device=dev).manual_seed((c.seed + 1) * 7_919_000_003 + step)
         if self.augmentation.in_world:
             # its own stream, so runs without it keep their exact random draws
@@ -338,6 +416,7 @@ def train_prior(
     eval_poses: Any = None,
     checkpoint_dir: str | Path | None = None,
     sources: list[dict] | None = None,
+    frame_source: Any = None,
     log: Callable[[str], None] | None = None,
     **settings: Any,
 ):
@@ -359,6 +438,9 @@ def train_prior(
         ``resume`` continue from it. ``steps`` may be raised on resume to train longer.
     sources : list of dict, optional
         Provenance of the poses for the card (``name``, ``frames``, ``source``, ``licence``).
+    frame_source : array-like, shape (frame,), optional
+        Which source each frame of ``poses`` comes from (any labels), for ``source_balance``;
+        default: a ``source`` coordinate along ``frame`` of ``poses``.
     log : callable, optional
         Receives one JSON line every 100 steps (loss, wall time, held-out errors).
     **settings
@@ -382,7 +464,13 @@ def train_prior(
     if len(data) < config.batch_size:
         raise ValueError(f"poses: expected at least batch_size={config.batch_size} frames, got {len(data)}")
     held_out = poses_to_array(eval_poses, "eval_poses") if eval_poses is not None else None
-    run = _Run(config, data, resolve_device(config.device), log or (lambda s: None))
+    codes = frame_sources(poses, frame_source)
+    if config.source_balance > 0 and codes is None:
+        raise ValueError(
+            f"frame_source: expected each frame's source for source_balance={config.source_balance}, "
+            "got none (pass frame_source= or a 'source' coordinate along frame)"
+        )
+    run = _Run(config, data, resolve_device(config.device), log or (lambda s: None), codes)
     if held_out is not None:
         from zedo_xr.prior.quality import fixed_views
 
