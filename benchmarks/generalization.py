@@ -560,7 +560,10 @@ def report(runs: Path = RUNS) -> dict[str, Any]:
         "alone); `v1` = the first version's whole recipe, its sources (CMU subset, DeepMimic, "
         "climbing) and settings, `shipped` = the bundled default's, its sources (every source "
         "that may ship: not Bandai-1) and settings (the whole recipe, data included: the "
-        "issue's comparison). Each recipe is compared with its baseline: "
+        "issue's comparison). `ra-3000` = `shipped-3000` plus the paper's rotation augmentation "
+        "on a quarter of the poses; `balanced-3000` / `sqrt-3000` = `shipped-3000` with batches "
+        "that draw every source equally often / by the square root of its size "
+        "(`TrainConfig.source_balance` 1 / 0.5). Each recipe is compared with its baseline: "
         + ", ".join(f"`{k}` vs `{v}`" for k, v in BASELINES.items())
         + ".",
         "",
@@ -605,6 +608,9 @@ python -m benchmarks.generalization train \
   --kinds cross-domain --cells loso-cmu_iclone loso-hdm05 loso-bandai1
 python -m benchmarks.generalization report   # rewrites results/generalization.{json,md}
 python -m benchmarks.generalization_select --recipe shipped --name generalization_select_shipped
+# rotation augmentation and source balancing (3000 steps), and S = 50 on the balanced priors:
+python -m benchmarks.generalization train --recipe balanced-3000 sqrt-3000 ra-3000 --kinds cross-domain
+python -m benchmarks.generalization_select --recipe balanced-3000 --name generalization_select_balanced
 ```
 
 ### Retraining the bundled default prior
