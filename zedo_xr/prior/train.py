@@ -49,6 +49,7 @@ T_EPS = 1e-5
 __all__ = [
     "TrainConfig",
     "dsm_loss",
+    "frame_sources",
     "learning_rate",
     "poses_to_array",
     "sample_times",
