@@ -61,8 +61,8 @@ __all__ = [
 # ----------------------------------------------------------------------------- pieces
 
 
-def poses_to_array(poses: Any, name: str = "poses") -> np.ndarray:
-    """A (frame, joint, coord) DataArray (or array) to float32 ``(N, 17, 3)``, NaN frames dropped."""
+def _frames(poses: Any, name: str) -> np.ndarray:
+    """``poses`` as a ``(frame, joint, 3)`` array (a DataArray transposed), shape checked."""
     import xarray as xr
 
     from zedo_xr.schema import COORD, FRAME, JOINT, SchemaError
@@ -76,8 +76,18 @@ def poses_to_array(poses: Any, name: str = "poses") -> np.ndarray:
         arr = np.asarray(poses)
     if arr.ndim != 3 or arr.shape[-1] != 3:
         raise ValueError(f"{name}: expected shape (frame, joint, 3), got {arr.shape}")
-    arr = arr.astype(np.float32)
-    keep = np.isfinite(arr).all(axis=(1, 2))
+    return arr
+
+
+def _finite(arr: np.ndarray) -> np.ndarray:
+    """Which frames of ``arr`` (frame, joint, 3) are complete: the ones training keeps."""
+    return np.isfinite(arr).all(axis=(1, 2))
+
+
+def poses_to_array(poses: Any, name: str = "poses") -> np.ndarray:
+    """A (frame, joint, coord) DataArray (or array) to float32 ``(N, 17, 3)``, NaN frames dropped."""
+    arr = _frames(poses, name).astype(np.float32)
+    keep = _finite(arr)
     if not keep.any():
         raise ValueError(f"{name}: expected finite poses, got none among {len(arr)} frames")
     return np.ascontiguousarray(arr[keep])
@@ -91,7 +101,7 @@ def frame_sources(poses: Any, frame_source: Any = None) -> np.ndarray | None:
     """
     import xarray as xr
 
-    from zedo_xr.schema import COORD, FRAME, JOINT
+    from zedo_xr.schema import FRAME
 
     own = isinstance(poses, xr.DataArray) and "source" in poses.coords
     if frame_source is None and own and poses["source"].dims == (FRAME,):
@@ -99,16 +109,12 @@ def frame_sources(poses: Any, frame_source: Any = None) -> np.ndarray | None:
     if frame_source is None:
         return None
     labels = np.asarray(frame_source)
-    if isinstance(poses, xr.DataArray):
-        arr = poses.transpose(FRAME, JOINT, COORD).values
-    else:
-        arr = np.asarray(poses)
+    arr = _frames(poses, "poses")
     if labels.shape != arr.shape[:1]:
         raise ValueError(
             f"frame_source: expected one label per frame, shape ({arr.shape[0]},), got {labels.shape}"
         )
-    keep = np.isfinite(arr).all(axis=(1, 2))
-    return np.unique(labels[keep], return_inverse=True)[1].astype(np.int64)
+    return np.unique(labels[_finite(arr)], return_inverse=True)[1].astype(np.int64)
 
 
 def source_weights(codes: np.ndarray, balance: float) -> torch.Tensor:
@@ -196,7 +202,10 @@ class _Run:
         self.weights = None
         if c.source_balance > 0:
             if sources is None:
-                raise ValueError("sources: expected each frame's source code for source_balance > 0")
+                raise ValueError(
+                    f"frame_source: expected each frame's source for source_balance={c.source_balance}, "
+                    "got none (pass frame_source= or a 'source' coordinate along frame)"
+                )
             self.weights = source_weights(sources, c.source_balance)
         self.recipe = c.recipe()
         torch.manual_seed(c.seed)
@@ -466,11 +475,6 @@ def train_prior(
         raise ValueError(f"poses: expected at least batch_size={config.batch_size} frames, got {len(data)}")
     held_out = poses_to_array(eval_poses, "eval_poses") if eval_poses is not None else None
     codes = frame_sources(poses, frame_source)
-    if config.source_balance > 0 and codes is None:
-        raise ValueError(
-            f"frame_source: expected each frame's source for source_balance={config.source_balance}, "
-            "got none (pass frame_source= or a 'source' coordinate along frame)"
-        )
     run = _Run(config, data, resolve_device(config.device), log or (lambda s: None), codes)
     if held_out is not None:
         from zedo_xr.prior.quality import fixed_views
