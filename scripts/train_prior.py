@@ -93,10 +93,10 @@ def export(run: Path, out: Path, args: argparse.Namespace, command: str) -> None
     """Checkpoint -> prior directory, with hypotheses of the training data and quality scores."""
     import torch
 
-    from zedo_xr.prior.hypotheses import kmeans_hypotheses, random_hypotheses
+    from zedo_xr.prior.hypotheses import training_hypotheses
     from zedo_xr.prior.quality import quality_report
     from zedo_xr.prior.state import data_hash, hardware_description, prior_from_checkpoint, read_meta
-    from zedo_xr.prior.train import poses_to_array
+    from zedo_xr.prior.train import frame_sources, poses_to_array, source_weights
 
     prior = prior_from_checkpoint(run / "checkpoint")
     meta = read_meta(run / "checkpoint")
@@ -109,8 +109,10 @@ def export(run: Path, out: Path, args: argparse.Namespace, command: str) -> None
     prior.card["training"].update(
         frames=len(data), hardware=hardware_description(torch.device("cpu")), export_command=command
     )
-    prior.hypotheses = kmeans_hypotheses(data, seed=0)
-    prior.hypotheses[-1] = random_hypotheses(data, 256, seed=0)
+    balance = float(prior.card["training"].get("source_balance", 0.0))
+    codes = frame_sources(poses) if balance > 0 else None
+    weights = None if codes is None else source_weights(codes, balance).numpy()
+    prior.hypotheses = training_hypotheses(data, weights=weights, seed=0)
     test = poses_to_array(load_source("cmu-test", args.data_root))
     prior.card["quality"] = quality_report(
         prior, test, train_world=data, held_out_name="CMU test split (valid frames)"
@@ -119,6 +121,10 @@ def export(run: Path, out: Path, args: argparse.Namespace, command: str) -> None
         "kmeans": "scikit-learn KMeans(n_init=4, random_state=0) on <= 20000 canonicalised "
         "training poses, sizes 1 (mean pose), 5, 10, 20, 50, largest cluster first",
         "pool": "256 random canonicalised training poses (seed 0), for initial_poses(method='random')",
+        "draw": "20000 poses drawn with the training's source weights (source_balance "
+        f"{balance}), with replacement"
+        if weights is not None
+        else "every training pose alike",
     }
     prior.card["training"]["resume"] = (
         "re-run the training command: it continues from RUN/checkpoint with no lost steps; "

@@ -223,3 +223,19 @@ def test_balanced_batches_draw_the_small_source(world_poses, tmp_path):
     assert all(torch.equal(a[k], b[k]) for k in a)
     with pytest.raises(ValueError, match="frame_source: expected each frame's source"):
         train_prior(da, steps=1, **{**TINY, "source_balance": 1.0})
+
+
+def test_balanced_prior_starts_from_every_source(world_poses):
+    # the stored start poses are drawn with the batches' source weights
+    world = world_poses.copy()
+    world[290:] = world[290:, :1] + 3.0 * (world[290:] - world[290:, :1])  # the small source: 3x
+    labels = np.array(["big"] * 290 + ["small"] * 10)
+    share = {}
+    for balance in (0.0, 1.0):
+        prior = train_prior(
+            _da(world),
+            frame_source=labels,
+            **{**TINY, "steps": 1, "hypotheses": True, "source_balance": balance},
+        )
+        share[balance] = float((np.abs(prior.hypotheses[-1]).max(axis=(1, 2)) > 1.5).mean())
+    assert share[0.0] < 0.1 and 0.35 < share[1.0] < 0.65, share

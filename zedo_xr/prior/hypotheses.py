@@ -11,6 +11,10 @@ from __future__ import annotations
 import numpy as np
 
 SIZES = (1, 5, 10, 20, 50)
+MAX_POSES = 20000
+"""Training poses clustered at most (a subsample keeps k-means fast)."""
+POOL = 256
+"""Random training poses stored with a prior (``hypotheses[-1]``)."""
 RIGHT_HIP, LEFT_HIP = 1, 4
 
 
@@ -38,7 +42,7 @@ def canonicalise(world: np.ndarray) -> np.ndarray:
 
 
 def kmeans_hypotheses(
-    world: np.ndarray, sizes=SIZES, *, seed: int = 0, max_poses: int = 20000
+    world: np.ndarray, sizes=SIZES, *, seed: int = 0, max_poses: int = MAX_POSES
 ) -> dict[int, np.ndarray]:
     """k-means centres of canonicalised training poses, ``{S: (S, 17, 3) float32}``.
 
@@ -80,6 +84,49 @@ def random_hypotheses(world: np.ndarray, S: int, *, seed: int = 0) -> np.ndarray
     rng = np.random.default_rng(seed)
     idx = rng.choice(len(world), S, replace=len(world) < S)
     return canonicalise(np.asarray(world)[idx]).astype(np.float32)
+
+
+def training_hypotheses(
+    world: np.ndarray, *, weights: np.ndarray | None = None, seed: int = 0
+) -> dict[int, np.ndarray]:
+    """The initial poses a prior stores: k-means centres ``{S: (S, 17, 3)}`` for :data:`SIZES`
+    and :data:`POOL` random training poses under key ``-1``, all canonicalised.
+
+    Parameters
+    ----------
+    world : ndarray, shape (N, 17, 3)
+        Training poses, world frame, Z up, metres.
+    weights : ndarray, shape (N,), optional
+        Sampling probability of each pose, e.g. the training's source weights
+        (:func:`zedo_xr.prior.train.source_weights`): both sets are then computed on
+        :data:`MAX_POSES` poses drawn with these weights (with replacement), so a source has the
+        share of the start poses that it has of the training batches. With balanced sources this
+        puts crawling and lying centres (from small sources) in the pool that one hypothesis
+        starts from (``benchmarks/results/generalization.md``). Default: every pose alike.
+    seed : int
+        Seeds the draw, the subsample and k-means.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> world = rng.normal(size=(300, 17, 3))
+    >>> stored = training_hypotheses(world, weights=np.r_[np.zeros(200), np.ones(100)])
+    >>> sorted(stored), stored[-1].shape
+    ([-1, 1, 5, 10, 20, 50], (256, 17, 3))
+    """
+    world = np.asarray(world)
+    if weights is not None:
+        w = np.asarray(weights, dtype=np.float64)
+        if w.shape != world.shape[:1] or not np.isfinite(w).all() or (w < 0).any() or w.sum() <= 0:
+            raise ValueError(
+                f"weights: expected {world.shape[0]} finite non-negative numbers with a positive sum, "
+                f"got shape {w.shape}"
+            )
+        rng = np.random.default_rng(seed)
+        world = world[rng.choice(len(world), MAX_POSES, replace=True, p=w / w.sum())]
+    stored = kmeans_hypotheses(world, seed=seed)
+    stored[-1] = random_hypotheses(world, POOL, seed=seed)
+    return stored
 
 
 def canonicalise_camera(poses: np.ndarray) -> np.ndarray:

@@ -486,10 +486,11 @@ def train_prior(
     run.run(ckpt)
     prior = run.prior(sources)
     if config.hypotheses:
-        from zedo_xr.prior.hypotheses import kmeans_hypotheses, random_hypotheses
+        from zedo_xr.prior.hypotheses import training_hypotheses
 
-        prior.hypotheses = kmeans_hypotheses(data, seed=config.seed)
-        prior.hypotheses[-1] = random_hypotheses(data, 256, seed=config.seed)
+        # The start poses cover the sources as the batches did (balanced or not).
+        weights = None if run.weights is None else run.weights.cpu().numpy()
+        prior.hypotheses = training_hypotheses(data, weights=weights, seed=config.seed)
     if config.quality and held_out is not None:
         from zedo_xr.prior.quality import quality_report
 
