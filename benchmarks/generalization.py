@@ -563,7 +563,8 @@ def report(runs: Path = RUNS) -> dict[str, Any]:
         "issue's comparison). `ra-3000` = `shipped-3000` plus the paper's rotation augmentation "
         "on a quarter of the poses; `balanced-3000` / `sqrt-3000` = `shipped-3000` with batches "
         "that draw every source equally often / by the square root of its size "
-        "(`TrainConfig.source_balance` 1 / 0.5). Each recipe is compared with its baseline: "
+        "(`TrainConfig.source_balance` 1 / 0.5), and start poses (the k-means pool) drawn with "
+        "the same weights. Each recipe is compared with its baseline: "
         + ", ".join(f"`{k}` vs `{v}`" for k, v in BASELINES.items())
         + ".",
         "",
@@ -611,6 +612,7 @@ python -m benchmarks.generalization_select --recipe shipped --name generalizatio
 # rotation augmentation and source balancing (3000 steps), and S = 50 on the balanced priors:
 python -m benchmarks.generalization train --recipe balanced-3000 sqrt-3000 ra-3000 --kinds cross-domain
 python -m benchmarks.generalization_select --recipe balanced-3000 --name generalization_select_balanced
+python -m benchmarks.generalization_loop --recipe balanced-3000   # loop settings, measured only
 ```
 
 ### Retraining the bundled default prior
