@@ -613,6 +613,8 @@ python -m benchmarks.generalization_select --recipe shipped --name generalizatio
 python -m benchmarks.generalization train --recipe balanced-3000 sqrt-3000 ra-3000 --kinds cross-domain
 python -m benchmarks.generalization_select --recipe balanced-3000 --name generalization_select_balanced
 python -m benchmarks.generalization_loop --recipe balanced-3000   # loop settings, measured only
+# the rule's choice (START_GATE) on other frames than the table's, with other priors:
+python -m benchmarks.generalization_select --recipe shipped-3000 --offset 7 --name generalization_select_dev
 ```
 
 ### Retraining the bundled default prior

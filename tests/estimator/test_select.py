@@ -83,6 +83,7 @@ def test_single_hypothesis_is_always_chosen(device, dtype):
             relative=relative,
             energy=energy,
             size_reference=1.0,
+            initial_error=reproj,
         )
         assert chosen.tolist() == [0, 0, 0]
 
@@ -120,6 +121,31 @@ def test_combined_low_reprojection_outvotes_a_slightly_better_consensus(device, 
     assert chosen.tolist() == [0]
 
 
+def test_start_chooses_by_size_among_the_hypotheses_that_started_well(device, dtype):
+    relative, medoid = _hypotheses(device, dtype, F=2, S=5, outlier=2)
+    reproj, residual = _evidence(device, dtype, 2, 5)
+    evidence = dict(reprojection_error=reproj, residual=residual, relative=relative, size_reference=None)
+    size = select_hypothesis("size", **evidence)
+    initial = torch.full((2, 5), 10.0, device=device, dtype=dtype)
+    assert select_hypothesis("start", initial_error=initial, **evidence).tolist() == size.tolist()
+    # a start far worse than the frame's best (the medoid's start here) drops out of the race
+    initial[:, medoid] = 100.0
+    chosen = select_hypothesis("start", initial_error=initial, **evidence)
+    assert medoid not in chosen.tolist()
+    initial[:, :] = 100.0
+    initial[:, 4] = 10.0  # only one started well: it is chosen whatever its shape
+    assert select_hypothesis("start", initial_error=initial, **evidence).tolist() == [4, 4]
+    with pytest.raises(ValueError, match=r"initial_error: expected the initial-fit error \(F, S\)"):
+        select_hypothesis("start", **evidence)
+
+
+def test_start_gate_keeps_starts_near_the_best(device, dtype):
+    from zedo_xr.estimator.select import START_GATE, start_gate
+
+    err = torch.tensor([[10.0, 10.0 * START_GATE, 10.0 * START_GATE + 0.1]], device=device, dtype=dtype)
+    assert start_gate(err).tolist() == [[True, True, False]]
+
+
 def test_unknown_rule_is_a_clear_error():
     z = torch.zeros(1, 2)
     with pytest.raises(ValueError, match=r"select: expected one of .*got 'oracle'"):
@@ -127,14 +153,31 @@ def test_unknown_rule_is_a_clear_error():
 
 
 def test_every_lift_chooses_by_the_default_rule():
-    """End to end: the default lift's best_hypothesis is the ``size`` choice on its own outputs
-    (a test prior without stored training poses: the consensus alone)."""
+    """End to end: the default lift's best_hypothesis is the ``start`` choice on its own outputs
+    (a test prior without stored training poses: consensus among the hypotheses that started
+    well)."""
     from zedo_xr.estimator.driver import lift
+    from zedo_xr.estimator.pipeline import lift_arrays
+    from zedo_xr.estimator.select import DEFAULT_RULE
+    from zedo_xr.estimator.settings import LiftSettings
     from zedo_xr.io.keypoints import keypoints_dataset
 
+    assert DEFAULT_RULE == "start"
     rel, absolute, uv = make_scene(4, seed=2)
     ds = keypoints_dataset(uv, K=K_H36M)
-    out = lift(ds, prior=GaussianPrior(rel[0]), hypotheses=3, iterations=20, progress=False)
+    prior = GaussianPrior(rel[0])
+    out = lift(ds, prior=prior, hypotheses=3, iterations=20, progress=False)
+    # the same lift as arrays carries the initial-fit errors the dataset leaves out
+    K = np.broadcast_to(K_H36M, (4, 3, 3)).copy()
+    settings = LiftSettings().replace(iterations=20)
+    arrays = lift_arrays(uv, ds["confidence"].values, K, prior=prior, hypotheses=3, settings=settings)
     pose = torch.as_tensor(out["pose3d"].values, dtype=torch.float64)
-    expected = consensus_score(pose - pose[..., :1, :]).argmin(-1)
+    np.testing.assert_allclose(arrays["pose3d"], out["pose3d"].values)
+    expected = select_hypothesis(
+        "start",
+        reprojection_error=torch.as_tensor(arrays["reprojection_error"]),
+        residual=torch.as_tensor(arrays["residual"]),
+        relative=pose - pose[..., :1, :],
+        initial_error=torch.as_tensor(arrays["initial_error"]),
+    )
     assert out["best_hypothesis"].values.tolist() == expected.tolist()

@@ -180,6 +180,7 @@ def _lift_chunk(
         reprojection_error=out["reprojection_error"],
         residual=out["residual"],
         relative=relative,
+        initial_error=out["initial_error"],
         **prior_evidence(knobs.select, model, relative),
     )
     return out

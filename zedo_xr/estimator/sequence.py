@@ -761,6 +761,7 @@ def lift_sequence_arrays(
                 reprojection_error=res["reprojection_error"][keep].reshape(n * E, S).nan_to_num(0.0),
                 residual=res["residual"][keep].reshape(n * E, S).nan_to_num(0.0),
                 relative=relative,
+                initial_error=res["initial_error"][keep].reshape(n * E, S).nan_to_num(0.0),
                 **prior_evidence(select, model, relative),
             ).reshape(n, E)
             out = {
