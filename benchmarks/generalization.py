@@ -654,6 +654,17 @@ python scripts/card_results.py zedo_xr/prior/default
 python docs/_scripts/gen_results.py
 ```
 
+The balanced candidate (measured, not adopted: see the Generalization page) is one stage of the
+same recipe from scratch with `--source-balance 1`; rerun to resume it, then export and compare
+with the shipped weights on CMU test and Bandai-1 before adopting it as above:
+
+```bash
+python scripts/train_prior.py --run ../runs/default-b1/run --sources $SRC --steps 34000 \
+  --lr 0.0002 --warmup 500 --seed 0 $RECIPE --source-balance 1
+python scripts/train_prior.py --run ../runs/default-b1/run --sources $SRC --name zedo-xr-default \
+  --export ../runs/default-b1/export --half
+```
+
 Run the queues from a fixed copy of the tree (e.g. `git worktree add --detach /tmp/gen HEAD`,
 `cd /tmp/gen`, `export ZEDO_RUNS=... ZEDO_SHARED_DATA=...`) when the working tree may change
 under them: a running queue imports library modules lazily, and a change on disk in between can

@@ -45,8 +45,9 @@ def lift_overrides(stored: dict[str, Any]) -> dict[str, Any]:
     # Recorded before one hypothesis started from the best of a pool: the mean pose.
     flat.setdefault("initial_pool", 1)
     # Older result files also record the pipeline's internal search knobs, always at their defaults.
-    # The default selection rule changed since some were computed ('consensus', now 'size'): it
-    # only marks `best_hypothesis`, the poses are the same, so it is not an error to re-lift them.
+    # The default selection rule changed since some were computed ('consensus', then 'size', now
+    # 'start'): it only marks `best_hypothesis`, the poses are the same, so it is not an error to
+    # re-lift them.
     knobs = asdict(DEFAULT_KNOBS)
     for key, value in knobs.items():
         got = flat.pop(key, value)
