@@ -93,7 +93,7 @@ def export(run: Path, out: Path, args: argparse.Namespace, command: str) -> None
     """Checkpoint -> prior directory, with hypotheses of the training data and quality scores."""
     import torch
 
-    from zedo_xr.prior.hypotheses import training_hypotheses
+    from zedo_xr.prior.hypotheses import MAX_POSES, training_hypotheses
     from zedo_xr.prior.quality import quality_report
     from zedo_xr.prior.state import data_hash, hardware_description, prior_from_checkpoint, read_meta
     from zedo_xr.prior.train import frame_sources, poses_to_array, source_weights
@@ -118,10 +118,10 @@ def export(run: Path, out: Path, args: argparse.Namespace, command: str) -> None
         prior, test, train_world=data, held_out_name="CMU test split (valid frames)"
     )
     prior.card["hypotheses"] = {
-        "kmeans": "scikit-learn KMeans(n_init=4, random_state=0) on <= 20000 canonicalised "
+        "kmeans": f"scikit-learn KMeans(n_init=4, random_state=0) on <= {MAX_POSES} canonicalised "
         "training poses, sizes 1 (mean pose), 5, 10, 20, 50, largest cluster first",
         "pool": "256 random canonicalised training poses (seed 0), for initial_poses(method='random')",
-        "draw": "20000 poses drawn with the training's source weights (source_balance "
+        "draw": f"{MAX_POSES} poses drawn with the training's source weights (source_balance "
         f"{balance}), with replacement"
         if weights is not None
         else "every training pose alike",

@@ -42,3 +42,15 @@ def world_poses() -> np.ndarray:
     poses = np.einsum("nij,nkj->nki", R, poses)
     poses[:, :, :2] += rng.uniform(-3, 3, size=(n, 1, 2))
     return poses.astype(np.float32)
+
+
+def two_sources(world_poses: np.ndarray) -> np.ndarray:
+    """290 poses of one source and 10 of another (the last ten), told apart by size: 3x."""
+    world = world_poses.astype(np.float64).copy()
+    world[290:] = world[290:, :1] + 3.0 * (world[290:] - world[290:, :1])
+    return world
+
+
+def small_share(poses: np.ndarray) -> float:
+    """Share of ``poses`` (any frame, 17, 3) that come from the small, 3x source."""
+    return float((np.abs(poses).max(axis=(1, 2)) > 1.5).mean())

@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+from tests.prior.conftest import small_share, two_sources
 from zedo_xr.prior.hypotheses import canonicalise, kmeans_hypotheses, random_hypotheses
 
 
@@ -112,30 +113,19 @@ def test_bad_sizes_are_named(S):
 # ----------------------------------------------------------------------------- stored sets
 
 
-def _two_sources(world_poses):
-    """290 poses of one source and 10 of another, told apart by size (the small one is 3x)."""
-    world = world_poses.astype(np.float64).copy()
-    world[290:] = world[290:, :1] + 3.0 * (world[290:] - world[290:, :1])
-    return world
-
-
-def _small_share(poses):
-    return float((np.abs(poses).max(axis=(1, 2)) > 1.5).mean())
-
-
 def test_training_hypotheses_draw_by_the_weights(world_poses):
     from zedo_xr.prior.hypotheses import POOL, SIZES, training_hypotheses
 
-    world = _two_sources(world_poses)
+    world = two_sources(world_poses)
     plain = training_hypotheses(world, seed=0)
     assert sorted(plain) == [-1, *SIZES] and plain[-1].shape == (POOL, 17, 3)
     # without weights: exactly the separate functions (priors trained before the weights stay equal)
     np.testing.assert_array_equal(plain[50], kmeans_hypotheses(world, seed=0)[50])
     np.testing.assert_array_equal(plain[-1], random_hypotheses(world, POOL, seed=0))
-    assert _small_share(plain[-1]) < 0.1
+    assert small_share(plain[-1]) < 0.1
     weights = np.r_[np.full(290, 1 / 580), np.full(10, 1 / 20)]  # each source half the draws
     balanced = training_hypotheses(world, weights=weights, seed=0)
-    assert 0.35 < _small_share(balanced[-1]) < 0.65
+    assert 0.35 < small_share(balanced[-1]) < 0.65
     # the mean pose (S = 1) weighs the small source as the draws do: it grows towards its size
     spread = lambda c: float(np.abs(c).max())  # noqa: E731
     assert spread(balanced[1]) > 1.5 * spread(plain[1])

@@ -5,6 +5,7 @@ import pytest
 import torch
 import xarray as xr
 
+from tests.prior.conftest import small_share, two_sources
 from zedo_xr.prior import load_prior, train_prior
 from zedo_xr.prior.augment import bone_length_factors, camera_views, scale_bones
 from zedo_xr.prior.config import TrainConfig
@@ -227,8 +228,7 @@ def test_balanced_batches_draw_the_small_source(world_poses, tmp_path):
 
 def test_balanced_prior_starts_from_every_source(world_poses):
     # the stored start poses are drawn with the batches' source weights
-    world = world_poses.copy()
-    world[290:] = world[290:, :1] + 3.0 * (world[290:] - world[290:, :1])  # the small source: 3x
+    world = two_sources(world_poses)
     labels = np.array(["big"] * 290 + ["small"] * 10)
     share = {}
     for balance in (0.0, 1.0):
@@ -237,5 +237,5 @@ def test_balanced_prior_starts_from_every_source(world_poses):
             frame_source=labels,
             **{**TINY, "steps": 1, "hypotheses": True, "source_balance": balance},
         )
-        share[balance] = float((np.abs(prior.hypotheses[-1]).max(axis=(1, 2)) > 1.5).mean())
+        share[balance] = small_share(prior.hypotheses[-1])
     assert share[0.0] < 0.1 and 0.35 < share[1.0] < 0.65, share
